@@ -1,0 +1,224 @@
+import crypto from "node:crypto";
+import {
+  DomainParams,
+  IMMUTABLE_TEMPLATE_FIELDS,
+  Quota,
+  RelayTemplate,
+  RelayTemplateCreate,
+  RelayTemplateList,
+  RelayTemplateListQuery,
+  RelayTemplatePatch,
+  TemplateParams,
+  windowProblems,
+  type RelayWindow,
+} from "@liverelay/sdk/schemas";
+import { ErrorBody } from "@liverelay/sdk/schemas";
+import type { z } from "zod";
+import type { Store, TemplateFields } from "../../store/store";
+import { badRequest, conflict, immutableField, notFound, quotaExceeded } from "../errors";
+import { defineRoute, type Route } from "../route";
+
+export interface TemplateRoutesDeps {
+  store: Store;
+  maxDestinationsPerDomain: number;
+  now?: () => Date;
+}
+
+const errors = {
+  400: { description: "Invalid request (code BadRequest or ImmutableField)", schema: ErrorBody },
+  401: { description: "Missing or invalid bearer token", schema: ErrorBody },
+};
+const base = "/v1/domains/:domain/relay-templates";
+
+const encodeCursor = (lastId: string) => Buffer.from(JSON.stringify({ after: lastId })).toString("base64url");
+function decodeCursor(cursor: string): string {
+  try {
+    const after = (JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after?: unknown }).after;
+    if (typeof after === "string") return after;
+  } catch {
+    /* fall through */
+  }
+  throw badRequest("cursor is not valid: pass nextCursor from a previous page unchanged", "cursor");
+}
+
+/** The schedule rules that depend on the clock, applied to the template as it will be stored. */
+function assertWindow(window: RelayWindow, now: Date) {
+  const [problem] = windowProblems(window, now);
+  if (problem) throw badRequest(problem.message, problem.field);
+}
+
+function requestHash(body: unknown): string {
+  return crypto.createHash("sha256").update(JSON.stringify(body)).digest("hex");
+}
+
+export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
+  const now = deps.now ?? (() => new Date());
+  const templateNotFound = (id: string) => notFound(`relay template ${id} does not exist in this domain`);
+
+  const create = defineRoute({
+    method: "POST",
+    path: base,
+    operationId: "createRelayTemplate",
+    summary: "Create a relay template (one destination for one stream)",
+    tag: "relay-templates",
+    auth: true,
+    params: DomainParams,
+    body: RelayTemplateCreate,
+    headers: [{ name: "Idempotency-Key", description: "Retries with the same key and body within 24 h return the first response and create nothing" }],
+    responses: {
+      201: { description: "Created", schema: RelayTemplate },
+      ...errors,
+      409: { description: "Duplicate destination (Conflict), quota reached (QuotaExceeded), or Idempotency-Key reused with another body", schema: ErrorBody },
+    },
+    async handle({ params, body, req }) {
+      const at = now();
+      const fields: TemplateFields = {
+        appName: body.appName,
+        streamName: body.streamName,
+        destinationUrl: body.destinationUrl,
+        mode: body.mode,
+        startTime: body.startTime ?? null,
+        endTime: body.endTime ?? null,
+        description: body.description ?? null,
+      };
+      const key = req.headers["idempotency-key"];
+      if (key !== undefined && (typeof key !== "string" || !/^[\x21-\x7e]{1,255}$/.test(key))) {
+        throw badRequest("Idempotency-Key must be 1-255 visible ASCII characters", "Idempotency-Key");
+      }
+      assertWindow(fields, at);
+      const idempotency = key ? { key, requestHash: requestHash(fields) } : undefined;
+      const result = await deps.store.createRelayTemplate({ domain: params.domain, fields, maxPerDomain: deps.maxDestinationsPerDomain, idempotency, now: at });
+      switch (result.kind) {
+        case "created":
+        case "replayed":
+          return { status: 201, body: result.template, headers: { location: `/v1/domains/${params.domain}/relay-templates/${result.template.id}`, ...(result.kind === "replayed" ? { "idempotent-replayed": "true" } : {}) } };
+        case "duplicate":
+          throw conflict("a relay template for this stream and destination already exists in this domain", "destinationUrl");
+        case "quota-exceeded":
+          throw quotaExceeded(`domain ${params.domain} already has ${result.used} of ${result.limit} destination URLs`);
+        case "idempotency-mismatch":
+          throw conflict("Idempotency-Key was already used with a different request body", "Idempotency-Key");
+      }
+    },
+  });
+
+  const list = defineRoute({
+    method: "GET",
+    path: base,
+    operationId: "listRelayTemplates",
+    summary: "List relay templates, filtered and paginated",
+    tag: "relay-templates",
+    auth: true,
+    params: DomainParams,
+    query: RelayTemplateListQuery,
+    responses: { 200: { description: "A page of templates", schema: RelayTemplateList }, ...errors },
+    async handle({ params, query }) {
+      const { limit, cursor, ...filter } = query;
+      const page = await deps.store.listRelayTemplates(params.domain, filter, { limit, afterId: cursor ? decodeCursor(cursor) : undefined });
+      return { status: 200, body: { items: page.items, nextCursor: page.lastId ? encodeCursor(page.lastId) : null } };
+    },
+  });
+
+  const get = defineRoute({
+    method: "GET",
+    path: `${base}/:id`,
+    operationId: "getRelayTemplate",
+    summary: "Get one relay template",
+    tag: "relay-templates",
+    auth: true,
+    params: TemplateParams,
+    responses: { 200: { description: "The template", schema: RelayTemplate }, ...errors, 404: { description: "No such template in this domain", schema: ErrorBody } },
+    async handle({ params }) {
+      const template = await deps.store.getRelayTemplate(params.domain, params.id);
+      if (!template) throw templateNotFound(params.id);
+      return { status: 200, body: template };
+    },
+  });
+
+  const update = defineRoute({
+    method: "PATCH",
+    path: `${base}/:id`,
+    operationId: "updateRelayTemplate",
+    summary: "Change a template's schedule or description",
+    tag: "relay-templates",
+    auth: true,
+    params: TemplateParams,
+    body: RelayTemplatePatch,
+    beforeValidation: rejectImmutableFields,
+    responses: { 200: { description: "The updated template", schema: RelayTemplate }, ...errors, 404: { description: "No such template in this domain", schema: ErrorBody } },
+    async handle({ params, body }) {
+      const patch = body;
+      const at = now();
+      const updated = await deps.store.updateRelayTemplate(
+        params.domain,
+        params.id,
+        (current) => {
+          const next = mergePatch(current, patch);
+          const [problem] = windowProblems(next);
+          if (problem) throw badRequest(problem.message, problem.field);
+          if (timesChanged(current, next)) assertWindow(next, at);
+          return next;
+        },
+        at,
+      );
+      if (!updated) throw templateNotFound(params.id);
+      return { status: 200, body: updated };
+    },
+  });
+
+  const remove = defineRoute({
+    method: "DELETE",
+    path: `${base}/:id`,
+    operationId: "deleteRelayTemplate",
+    summary: "Delete a relay template (its relay stops)",
+    tag: "relay-templates",
+    auth: true,
+    params: TemplateParams,
+    responses: { 204: { description: "Deleted" }, ...errors, 404: { description: "No such template in this domain", schema: ErrorBody } },
+    async handle({ params }) {
+      if (!(await deps.store.deleteRelayTemplate(params.domain, params.id))) throw templateNotFound(params.id);
+      return { status: 204 };
+    },
+  });
+
+  const quota = defineRoute({
+    method: "GET",
+    path: "/v1/domains/:domain/quota",
+    operationId: "getQuota",
+    summary: "Destination URLs used and allowed in a domain",
+    tag: "quota",
+    auth: true,
+    params: DomainParams,
+    responses: { 200: { description: "Usage and limit", schema: Quota }, ...errors },
+    async handle({ params }) {
+      const used = await deps.store.countRelayTemplates(params.domain);
+      return { status: 200, body: { destinationUrls: { used, limit: deps.maxDestinationsPerDomain } } };
+    },
+  });
+
+  return [create, list, get, update, remove, quota];
+}
+
+type Patch = z.output<typeof RelayTemplatePatch>;
+
+/** Identity fields get their own error code, before the generic "unknown field": clients must replace, not edit. */
+function rejectImmutableFields(body: unknown): void {
+  if (body && typeof body === "object" && !Array.isArray(body)) {
+    const touched = IMMUTABLE_TEMPLATE_FIELDS.find((f) => f in body);
+    if (touched) throw immutableField(touched);
+  }
+}
+
+/** Switching to `always` clears the window unless the patch sets one (which is then refused). */
+function mergePatch(current: RelayTemplate, patch: Patch) {
+  const mode = patch.mode ?? current.mode;
+  const keepTimes = mode === "time";
+  return {
+    mode,
+    startTime: patch.startTime !== undefined ? patch.startTime : keepTimes ? current.startTime : null,
+    endTime: patch.endTime !== undefined ? patch.endTime : keepTimes ? current.endTime : null,
+    description: patch.description !== undefined ? patch.description : current.description,
+  };
+}
+
+const timesChanged = (a: RelayWindow, b: RelayWindow) => a.mode !== b.mode || a.startTime !== b.startTime || a.endTime !== b.endTime;

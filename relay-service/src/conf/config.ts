@@ -1,0 +1,79 @@
+import { parseArgs } from "node:util";
+import path from "node:path";
+import { z } from "zod";
+import { Domain } from "@liverelay/sdk/schemas";
+
+/** Every flag, its env var and its default: the single table behind parsing and `--help`. */
+const FLAGS = {
+  host: { env: "LIVERELAY_HOST", default: "0.0.0.0", help: "address to bind every listener to" },
+  "http-port": { env: "LIVERELAY_HTTP_PORT", default: "8080", help: "HTTP API port (0 = any free port)" },
+  "rtmp-port": { env: "LIVERELAY_RTMP_PORT", default: "1935", help: "RTMP ingest port, TCP" },
+  "srt-port": { env: "LIVERELAY_SRT_PORT", default: "10080", help: "SRT ingest port, UDP" },
+  "data-dir": { env: "LIVERELAY_DATA_DIR", default: "./liverelay-data", help: "where the database and the generated API token live" },
+  "api-token": { env: "LIVERELAY_API_TOKEN", default: undefined, help: "bearer token for /v1 and /metrics (generated into the data dir when unset)" },
+  "max-destinations-per-domain": { env: "LIVERELAY_MAX_DESTINATIONS_PER_DOMAIN", default: "200", help: "relay templates allowed per streaming domain" },
+  "default-domain": { env: "LIVERELAY_DEFAULT_DOMAIN", default: "default", help: "domain of streams published without vhost/domain" },
+  "log-level": { env: "LIVERELAY_LOG_LEVEL", default: "info", help: "trace | debug | info | warn | error" },
+} as const;
+type FlagName = keyof typeof FLAGS;
+
+const Port = z.coerce.number().int().min(0).max(65535);
+const ConfigSchema = z.object({
+  host: z.string().min(1),
+  httpPort: Port,
+  rtmpPort: Port,
+  srtPort: Port,
+  dataDir: z.string().min(1),
+  apiToken: z.string().min(16, "the API token must be at least 16 characters").optional(),
+  maxDestinationsPerDomain: z.coerce.number().int().min(1).max(100_000),
+  defaultDomain: Domain,
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "silent"]),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function helpText(): string {
+  const rows = Object.entries(FLAGS).map(([name, f]) => {
+    const def = f.default === undefined ? "" : ` (default ${f.default})`;
+    return `  --${name.padEnd(30)} ${f.help}${def}\n  ${"".padEnd(32)} env ${f.env}`;
+  });
+  return [
+    "Usage: liverelay serve [flags]",
+    "",
+    "Accepts RTMP/SRT streams and relays them to the destinations declared as relay templates.",
+    "",
+    "Flags (each can also be set through its environment variable; a flag wins):",
+    ...rows,
+    "  --help                           print this help",
+    "",
+  ].join("\n");
+}
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Flags > environment > defaults, then one validation pass so every mistake is named. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: "string" as const }]));
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values as Record<string, string>;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\nRun "liverelay --help" for the list of flags.`);
+  }
+  const raw: Record<string, string | undefined> = {};
+  for (const [name, flag] of Object.entries(FLAGS) as [FlagName, (typeof FLAGS)[FlagName]][]) {
+    raw[camel(name)] = values[name] ?? env[flag.env] ?? flag.default;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${flagOf(String(i.path[0]))}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) };
+}
+
+function flagOf(key: string): string {
+  const name = Object.keys(FLAGS).find((f) => camel(f) === key);
+  return name ? `--${name} / ${FLAGS[name as FlagName].env}` : key;
+}

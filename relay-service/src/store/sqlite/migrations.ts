@@ -1,0 +1,36 @@
+/**
+ * Versioned schema migrations, applied in order, each in its own transaction.
+ * Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: "relay templates and idempotency keys",
+    sql: `
+      CREATE TABLE relay_templates (
+        id              TEXT PRIMARY KEY,
+        domain          TEXT NOT NULL,
+        app_name        TEXT NOT NULL,
+        stream_name     TEXT NOT NULL,
+        destination_url TEXT NOT NULL,
+        mode            TEXT NOT NULL CHECK (mode IN ('always', 'time')),
+        start_time      TEXT,
+        end_time        TEXT,
+        description     TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        UNIQUE (domain, app_name, stream_name, destination_url)
+      );
+      CREATE INDEX relay_templates_by_domain ON relay_templates (domain, id);
+      CREATE TABLE idempotency_keys (
+        scope        TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        response     TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (scope, key)
+      );
+      CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    `,
+  },
+];

@@ -1,0 +1,199 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { RelayTemplate } from "@liverelay/sdk/schemas";
+import type { CreateTemplateResult, IdempotencyClaim, Store, TemplateChange, TemplateFields, TemplateFilter, TemplatePage } from "../store";
+import { MIGRATIONS } from "./migrations";
+
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+interface TemplateRow {
+  id: string;
+  domain: string;
+  app_name: string;
+  stream_name: string;
+  destination_url: string;
+  mode: "always" | "time";
+  start_time: string | null;
+  end_time: string | null;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const toTemplate = (r: TemplateRow): RelayTemplate => ({
+  id: r.id,
+  domain: r.domain,
+  appName: r.app_name,
+  streamName: r.stream_name,
+  destinationUrl: r.destination_url,
+  mode: r.mode,
+  startTime: r.start_time,
+  endTime: r.end_time,
+  description: r.description,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** Time-ordered ids make cursor pagination a simple `id > ?`. */
+export function newTemplateId(now: Date): string {
+  return `rt_${now.getTime().toString(36).padStart(9, "0")}${crypto.randomBytes(8).toString("hex")}`;
+}
+
+const isoSeconds = (d: Date) => d.toISOString();
+
+/**
+ * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so each
+ * method runs to completion on the event loop and every write is one transaction.
+ */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  private readonly db: Database.Database;
+  private open = true;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    const applied = new Set(this.stmt("SELECT version FROM schema_migrations").pluck().all() as number[]);
+    for (const m of MIGRATIONS.filter((m) => !applied.has(m.version))) {
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.stmt("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, new Date().toISOString());
+      })();
+    }
+  }
+
+  /** Prepared once, reused: preparing on every request costs more than the query. */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  isOpen(): boolean {
+    return this.open && this.db.open;
+  }
+
+  async createRelayTemplate(cmd: { domain: string; fields: TemplateFields; maxPerDomain: number; idempotency?: IdempotencyClaim; now: Date }): Promise<CreateTemplateResult> {
+    return this.db.transaction((): CreateTemplateResult => {
+      const scope = `relay-templates:${cmd.domain}`;
+      if (cmd.idempotency) {
+        const replay = this.findIdempotent(scope, cmd.idempotency, cmd.now);
+        if (replay) return replay;
+      }
+      const f = cmd.fields;
+      const taken = this.db
+        .prepare("SELECT 1 FROM relay_templates WHERE domain = ? AND app_name = ? AND stream_name = ? AND destination_url = ?")
+        .get(cmd.domain, f.appName, f.streamName, f.destinationUrl);
+      if (taken) return { kind: "duplicate" };
+      const used = this.countSync(cmd.domain);
+      if (used >= cmd.maxPerDomain) return { kind: "quota-exceeded", used, limit: cmd.maxPerDomain };
+      const now = isoSeconds(cmd.now);
+      const row: TemplateRow = {
+        id: newTemplateId(cmd.now),
+        domain: cmd.domain,
+        app_name: f.appName,
+        stream_name: f.streamName,
+        destination_url: f.destinationUrl,
+        mode: f.mode,
+        start_time: f.startTime,
+        end_time: f.endTime,
+        description: f.description,
+        created_at: now,
+        updated_at: now,
+      };
+      this.db
+        .prepare(
+          `INSERT INTO relay_templates (id, domain, app_name, stream_name, destination_url, mode, start_time, end_time, description, created_at, updated_at)
+           VALUES (@id, @domain, @app_name, @stream_name, @destination_url, @mode, @start_time, @end_time, @description, @created_at, @updated_at)`,
+        )
+        .run(row);
+      const template = toTemplate(row);
+      if (cmd.idempotency) {
+        this.db
+          .prepare("INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)")
+          .run(scope, cmd.idempotency.key, cmd.idempotency.requestHash, JSON.stringify(template), cmd.now.getTime());
+      }
+      return { kind: "created", template };
+    }).immediate();
+  }
+
+  private findIdempotent(scope: string, claim: IdempotencyClaim, now: Date): CreateTemplateResult | null {
+    this.stmt("DELETE FROM idempotency_keys WHERE created_at < ?").run(now.getTime() - IDEMPOTENCY_TTL_MS);
+    const hit = this.stmt("SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?").get(scope, claim.key) as
+      | { request_hash: string; response: string }
+      | undefined;
+    if (!hit) return null;
+    if (hit.request_hash !== claim.requestHash) return { kind: "idempotency-mismatch" };
+    return { kind: "replayed", template: JSON.parse(hit.response) as RelayTemplate };
+  }
+
+  async getRelayTemplate(domain: string, id: string): Promise<RelayTemplate | null> {
+    const row = this.stmt("SELECT * FROM relay_templates WHERE domain = ? AND id = ?").get(domain, id) as TemplateRow | undefined;
+    return row ? toTemplate(row) : null;
+  }
+
+  async listRelayTemplates(domain: string, filter: TemplateFilter, page: { limit: number; afterId?: string }): Promise<TemplatePage> {
+    const where = ["domain = @domain", "id > @afterId"];
+    if (filter.appName !== undefined) where.push("app_name = @appName");
+    if (filter.streamName !== undefined) where.push("stream_name = @streamName");
+    if (filter.destinationUrl !== undefined) where.push("destination_url = @destinationUrl");
+    const rows = this.db
+      .prepare(`SELECT * FROM relay_templates WHERE ${where.join(" AND ")} ORDER BY id LIMIT @take`)
+      .all({ domain, afterId: page.afterId ?? "", take: page.limit + 1, ...filter }) as TemplateRow[];
+    const items = rows.slice(0, page.limit).map(toTemplate);
+    return { items, lastId: rows.length > page.limit ? items[items.length - 1].id : null };
+  }
+
+  async updateRelayTemplate(domain: string, id: string, change: TemplateChange, now: Date): Promise<RelayTemplate | null> {
+    return this.db.transaction(() => {
+      const row = this.stmt("SELECT * FROM relay_templates WHERE domain = ? AND id = ?").get(domain, id) as TemplateRow | undefined;
+      if (!row) return null;
+      const next = change(toTemplate(row));
+      const updated: TemplateRow = {
+        ...row,
+        mode: next.mode,
+        start_time: next.startTime,
+        end_time: next.endTime,
+        description: next.description,
+        updated_at: isoSeconds(now),
+      };
+      this.db
+        .prepare("UPDATE relay_templates SET mode = @mode, start_time = @start_time, end_time = @end_time, description = @description, updated_at = @updated_at WHERE id = @id")
+        .run(updated);
+      return toTemplate(updated);
+    }).immediate();
+  }
+
+  async deleteRelayTemplate(domain: string, id: string): Promise<boolean> {
+    return this.db.transaction(() => this.stmt("DELETE FROM relay_templates WHERE domain = ? AND id = ?").run(domain, id).changes > 0)();
+  }
+
+  async countRelayTemplates(domain: string): Promise<number> {
+    return this.countSync(domain);
+  }
+
+  private countSync(domain: string): number {
+    return this.stmt("SELECT COUNT(*) FROM relay_templates WHERE domain = ?").pluck().get(domain) as number;
+  }
+
+  async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    this.db.close();
+  }
+}

@@ -1,0 +1,64 @@
+import type { RelayTemplate, RelayMode } from "@liverelay/sdk/schemas";
+
+/** What a template holds besides its identity and timestamps, as the API validated it. */
+export interface TemplateFields {
+  appName: string;
+  streamName: string;
+  destinationUrl: string;
+  mode: RelayMode;
+  startTime: string | null;
+  endTime: string | null;
+  description: string | null;
+}
+
+export interface IdempotencyClaim {
+  key: string;
+  /** Hash of the request (method, path, body): the same key with another body is a conflict. */
+  requestHash: string;
+}
+
+export type CreateTemplateResult =
+  | { kind: "created"; template: RelayTemplate }
+  | { kind: "replayed"; template: RelayTemplate }
+  | { kind: "duplicate" }
+  | { kind: "quota-exceeded"; used: number; limit: number }
+  | { kind: "idempotency-mismatch" };
+
+export interface TemplateFilter {
+  appName?: string;
+  streamName?: string;
+  destinationUrl?: string;
+}
+
+export interface TemplatePage {
+  items: RelayTemplate[];
+  /** Id of the last item when more may follow, else null. */
+  lastId: string | null;
+}
+
+/** Schedule and description changes computed from the current template, inside the write transaction. */
+export type TemplateChange = (current: RelayTemplate) => Pick<TemplateFields, "mode" | "startTime" | "endTime" | "description">;
+
+/**
+ * Persistence behind one interface, so that a PostgreSQL store can replace the embedded
+ * SQLite one without touching the HTTP layer. Every method that writes is atomic; the
+ * quota and the idempotency check happen inside the same transaction as the insert.
+ */
+export interface Store {
+  readonly kind: string;
+  isOpen(): boolean;
+  createRelayTemplate(cmd: {
+    domain: string;
+    fields: TemplateFields;
+    maxPerDomain: number;
+    idempotency?: IdempotencyClaim;
+    now: Date;
+  }): Promise<CreateTemplateResult>;
+  getRelayTemplate(domain: string, id: string): Promise<RelayTemplate | null>;
+  listRelayTemplates(domain: string, filter: TemplateFilter, page: { limit: number; afterId?: string }): Promise<TemplatePage>;
+  /** Applies `change` to the current template in one transaction; null when absent. `change` may throw to abort. */
+  updateRelayTemplate(domain: string, id: string, change: TemplateChange, now: Date): Promise<RelayTemplate | null>;
+  deleteRelayTemplate(domain: string, id: string): Promise<boolean>;
+  countRelayTemplates(domain: string): Promise<number>;
+  close(): Promise<void>;
+}

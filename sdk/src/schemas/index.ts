@@ -1,0 +1,3 @@
+export * from "./common";
+export * from "./destination-url";
+export * from "./relay-templates";

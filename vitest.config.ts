@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// Tests start real processes (the service, ffmpeg, the Pulumi engine), so they run
+// one file at a time on this 2-core machine and get generous timeouts.
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+    reporters: ["default"],
+  },
+});
