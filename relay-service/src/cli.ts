@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, helpText, loadConfig } from "./conf/config";
 import { createLogger } from "./log/logger";
-import { startService, VERSION } from "./service";
+import { startService, VERSION, type RunningService } from "./service";
 
 const EXIT_DEADLINE_MS = 5_000;
 
@@ -21,10 +21,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig(rest);
   const logger = createLogger(config.logLevel);
-  const service = await startService(config, logger);
+  // Signals are watched before start-up so that one arriving mid-start still stops cleanly.
+  let service: RunningService | undefined;
+  let stopRequested: string | undefined;
   const shutdown = (signal: string) => {
     logger.info({ signal }, "signal received");
     setTimeout(() => process.exit(1), EXIT_DEADLINE_MS).unref();
+    if (!service) {
+      stopRequested = signal;
+      return;
+    }
     service.stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -35,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
+  service = await startService(config, logger);
+  if (stopRequested) shutdown(stopRequested);
   return -1;
 }
 

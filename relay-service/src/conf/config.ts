@@ -63,7 +63,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const raw: Record<string, string | undefined> = {};
   for (const [name, flag] of Object.entries(FLAGS) as [FlagName, (typeof FLAGS)[FlagName]][]) {
-    raw[camel(name)] = values[name] ?? env[flag.env] ?? flag.default;
+    const fromEnv = env[flag.env] === "" ? undefined : env[flag.env]; // an empty variable counts as unset
+    raw[camel(name)] = values[name] ?? fromEnv ?? flag.default;
   }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
