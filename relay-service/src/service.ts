@@ -13,12 +13,20 @@ import { relayTemplateRoutes } from "./api/routes/relay-templates";
 import { systemRoutes } from "./api/routes/system";
 import { buildOpenApi } from "./api/openapi";
 import type { Route } from "./api/route";
+import { relayRoutes } from "./api/routes/relays";
+import { StreamHub } from "./hub/stream-hub";
+import { PublishGate } from "./ingest/publish-gate";
+import { createRtmpIngest } from "./ingest/rtmp-ingest";
+import { RelaySupervisor } from "./relay/relay-supervisor";
+import { FfmpegRelay } from "./relay/ffmpeg-relay";
+import { registerRelayMetrics } from "./metrics/relay-metrics";
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 4_000;
 
 export interface RunningService {
   httpUrl: string;
+  rtmpUrl: string;
   stop(): Promise<void>;
 }
 
@@ -29,27 +37,57 @@ export async function startService(config: Config, logger: Logger = createLogger
   if (token.origin !== "configured") logger.info({ tokenFile: token.file }, `API token ${token.origin === "generated" ? "generated and " : ""}stored in ${token.file} (mode 0600)`);
   const store: Store = new SqliteStore(path.join(config.dataDir, "liverelay.db"));
   const metrics = createMetrics();
+  const hub = new StreamHub();
   let ready = false;
 
-  const routes: Route[] = [...relayTemplateRoutes({ store, maxDestinationsPerDomain: config.maxDestinationsPerDomain })];
+  // Data plane: the RTMP server feeds the hub; the supervisor runs one worker per active relay.
+  const gate = new PublishGate({ store, hub, defaultDomain: config.defaultDomain, logger });
+  const rtmp = createRtmpIngest({ host: config.host, port: config.rtmpPort, gate, hub, logger });
+  await rtmp.listen();
+  let supervisor: RelaySupervisor | undefined;
+  const relayCounters = registerRelayMetrics(metrics.registry, { supervisor: () => supervisor, hub });
+  supervisor = new RelaySupervisor({
+    hub,
+    loadTemplates: () => store.listAllRelayTemplates(),
+    engineFactory: (opts) => new FfmpegRelay(opts),
+    self: { rtmpPort: rtmp.port, host: config.host, defaultDomain: config.defaultDomain },
+    logger: logger.child({ component: "relays" }),
+    counters: relayCounters,
+  });
+  await supervisor.start();
+  const relays = supervisor;
+
+  // Control plane.
+  const routes: Route[] = [
+    ...relayTemplateRoutes({ store, maxDestinationsPerDomain: config.maxDestinationsPerDomain, onChange: () => relays.templatesChanged() }),
+    ...relayRoutes({ store, hub, supervisor: relays }),
+  ];
   routes.push(...systemRoutes({ isReady: () => ready && store.isOpen(), metricsRegistry: metrics.registry, openApi: () => buildOpenApi(routes, VERSION) }));
   const http = createHttpServer({ routes, checkToken: createTokenChecker(token.token), logger, metrics });
 
   const httpUrl = await listen(http, config.host, config.httpPort);
   ready = true;
-  logger.info({ http: httpUrl, rtmpPort: config.rtmpPort, srtPort: config.srtPort, version: VERSION }, `liverelay ready: http ${httpUrl}`);
+  const rtmpUrl = `rtmp://${showHost(config.host)}:${rtmp.port}`;
+  logger.info({ http: httpUrl, rtmp: rtmpUrl, rtmpPort: rtmp.port, srtPort: config.srtPort, version: VERSION }, `liverelay ready: http ${httpUrl}, rtmp ${rtmpUrl}`);
+  if (config.host !== "127.0.0.1") {
+    logger.warn("publishing is open to anyone who can reach the ingest ports, except in domains with ingest auth (PUT /v1/domains/{domain}/ingest-auth)");
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       ready = false;
-      logger.info("shutting down: no new requests, finishing in-flight ones");
-      await closeHttp(http);
+      logger.info("shutting down: no new publishers or requests, finishing in-flight ones");
+      await Promise.all([rtmp.close(), closeHttp(http)]);
+      hub.closeAll();
+      await relays.stop();
       await store.close();
       logger.info("stopped");
     })());
-  return { httpUrl, stop };
+  return { httpUrl, rtmpUrl, stop };
 }
+
+const showHost = (host: string) => (host.includes(":") ? `[${host}]` : host);
 
 function listen(server: Server, host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -30,6 +30,14 @@ export interface TemplateFilter {
   destinationUrl?: string;
 }
 
+/** A domain's publishing credentials: the URL-signing key and the optional SRT passphrase. */
+export interface IngestAuthRecord {
+  domain: string;
+  key: string;
+  srtPassphrase: string | null;
+  updatedAt: string;
+}
+
 export interface TemplatePage {
   items: RelayTemplate[];
   /** Id of the last item when more may follow, else null. */
@@ -60,5 +68,10 @@ export interface Store {
   updateRelayTemplate(domain: string, id: string, change: TemplateChange, now: Date): Promise<RelayTemplate | null>;
   deleteRelayTemplate(domain: string, id: string): Promise<boolean>;
   countRelayTemplates(domain: string): Promise<number>;
+  /** Every template of every domain: the relay scheduler's view. */
+  listAllRelayTemplates(): Promise<RelayTemplate[]>;
+  getIngestAuth(domain: string): Promise<IngestAuthRecord | null>;
+  setIngestAuth(record: IngestAuthRecord): Promise<void>;
+  deleteIngestAuth(domain: string): Promise<boolean>;
   close(): Promise<void>;
 }

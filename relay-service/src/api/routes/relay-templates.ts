@@ -16,11 +16,13 @@ import { ErrorBody } from "@liverelay/sdk/schemas";
 import type { z } from "zod";
 import type { Store, TemplateFields } from "../../store/store";
 import { badRequest, conflict, immutableField, notFound, quotaExceeded } from "../errors";
-import { defineRoute, type Route } from "../route";
+import { defineRoute, type Reply, type Route } from "../route";
 
 export interface TemplateRoutesDeps {
   store: Store;
   maxDestinationsPerDomain: number;
+  /** Told after every successful write, so relays start and stop within the second. */
+  onChange?: () => void;
   now?: () => Date;
 }
 
@@ -70,7 +72,7 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
       ...errors,
       409: { description: "Duplicate destination (Conflict), quota reached (QuotaExceeded), or Idempotency-Key reused with another body", schema: ErrorBody },
     },
-    async handle({ params, body, req }) {
+    async handle({ params, body, req }): Promise<Reply> {
       const at = now();
       const fields: TemplateFields = {
         appName: body.appName,
@@ -90,8 +92,10 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
       const result = await deps.store.createRelayTemplate({ domain: params.domain, fields, maxPerDomain: deps.maxDestinationsPerDomain, idempotency, now: at });
       switch (result.kind) {
         case "created":
+          deps.onChange?.();
+          return { status: 201, body: result.template, headers: { location: `/v1/domains/${params.domain}/relay-templates/${result.template.id}` } };
         case "replayed":
-          return { status: 201, body: result.template, headers: { location: `/v1/domains/${params.domain}/relay-templates/${result.template.id}`, ...(result.kind === "replayed" ? { "idempotent-replayed": "true" } : {}) } };
+          return { status: 201, body: result.template, headers: { location: `/v1/domains/${params.domain}/relay-templates/${result.template.id}`, "idempotent-replayed": "true" } };
         case "duplicate":
           throw conflict("a relay template for this stream and destination already exists in this domain", "destinationUrl");
         case "quota-exceeded":
@@ -162,6 +166,7 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
         at,
       );
       if (!updated) throw templateNotFound(params.id);
+      deps.onChange?.();
       return { status: 200, body: updated };
     },
   });
@@ -177,6 +182,7 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
     responses: { 204: { description: "Deleted" }, ...errors, 404: { description: "No such template in this domain", schema: ErrorBody } },
     async handle({ params }) {
       if (!(await deps.store.deleteRelayTemplate(params.domain, params.id))) throw templateNotFound(params.id);
+      deps.onChange?.();
       return { status: 204 };
     },
   });

@@ -33,4 +33,16 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
     `,
   },
+  {
+    version: 2,
+    name: "ingest auth per domain",
+    sql: `
+      CREATE TABLE ingest_auth (
+        domain         TEXT PRIMARY KEY,
+        key            TEXT NOT NULL,
+        srt_passphrase TEXT,
+        updated_at     TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { RelayTemplate } from "@liverelay/sdk/schemas";
-import type { CreateTemplateResult, IdempotencyClaim, Store, TemplateChange, TemplateFields, TemplateFilter, TemplatePage } from "../store";
+import type { CreateTemplateResult, IdempotencyClaim, IngestAuthRecord, Store, TemplateChange, TemplateFields, TemplateFilter, TemplatePage } from "../store";
 import { MIGRATIONS } from "./migrations";
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -185,6 +185,30 @@ export class SqliteStore implements Store {
 
   async countRelayTemplates(domain: string): Promise<number> {
     return this.countSync(domain);
+  }
+
+  async listAllRelayTemplates(): Promise<RelayTemplate[]> {
+    return (this.stmt("SELECT * FROM relay_templates ORDER BY id").all() as TemplateRow[]).map(toTemplate);
+  }
+
+  async getIngestAuth(domain: string): Promise<IngestAuthRecord | null> {
+    const row = this.stmt("SELECT domain, key, srt_passphrase, updated_at FROM ingest_auth WHERE domain = ?").get(domain) as
+      | { domain: string; key: string; srt_passphrase: string | null; updated_at: string }
+      | undefined;
+    return row ? { domain: row.domain, key: row.key, srtPassphrase: row.srt_passphrase, updatedAt: row.updated_at } : null;
+  }
+
+  async setIngestAuth(r: IngestAuthRecord): Promise<void> {
+    this.db.transaction(() =>
+      this.stmt(
+        `INSERT INTO ingest_auth (domain, key, srt_passphrase, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (domain) DO UPDATE SET key = excluded.key, srt_passphrase = excluded.srt_passphrase, updated_at = excluded.updated_at`,
+      ).run(r.domain, r.key, r.srtPassphrase, r.updatedAt),
+    )();
+  }
+
+  async deleteIngestAuth(domain: string): Promise<boolean> {
+    return this.db.transaction(() => this.stmt("DELETE FROM ingest_auth WHERE domain = ?").run(domain).changes > 0)();
   }
 
   private countSync(domain: string): number {

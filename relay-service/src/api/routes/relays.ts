@@ -1,0 +1,115 @@
+import { DomainParams, ErrorBody, IngestAuth, IngestAuthSet, LiveStreamList, RelayStatus, RelayStatusList, TemplateParams } from "@liverelay/sdk/schemas";
+import type { RelaySupervisor } from "../../relay/relay-supervisor";
+import type { StreamHub } from "../../hub/stream-hub";
+import type { Store } from "../../store/store";
+import { notFound } from "../errors";
+import { defineRoute, type Route } from "../route";
+
+export interface RelayRoutesDeps {
+  store: Store;
+  hub: StreamHub;
+  supervisor: RelaySupervisor;
+}
+
+const errors = {
+  400: { description: "Invalid request", schema: ErrorBody },
+  401: { description: "Missing or invalid bearer token", schema: ErrorBody },
+};
+
+/** What is live and what each relay is doing, plus the per-domain ingest credentials. */
+export function relayRoutes(deps: RelayRoutesDeps): Route[] {
+  return [
+    defineRoute({
+      method: "GET",
+      path: "/v1/domains/:domain/relay-templates/:id/status",
+      operationId: "getRelayStatus",
+      summary: "What one template's relay is doing now",
+      tag: "relays",
+      auth: true,
+      params: TemplateParams,
+      responses: { 200: { description: "Relay status", schema: RelayStatus }, ...errors, 404: { description: "No such template", schema: ErrorBody } },
+      async handle({ params }) {
+        await deps.supervisor.settled(); // a template created a moment ago has a status too
+        const status = deps.supervisor.status(params.domain, params.id);
+        if (!status) throw notFound(`relay template ${params.id} does not exist in this domain`);
+        return { status: 200, body: status };
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/v1/domains/:domain/relays",
+      operationId: "listRelays",
+      summary: "Status of every relay of a domain",
+      tag: "relays",
+      auth: true,
+      params: DomainParams,
+      responses: { 200: { description: "Relay statuses", schema: RelayStatusList }, ...errors },
+      handle: ({ params }) => ({ status: 200, body: { items: deps.supervisor.list(params.domain) } }),
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/v1/domains/:domain/streams",
+      operationId: "listStreams",
+      summary: "Streams live in a domain now",
+      tag: "streams",
+      auth: true,
+      params: DomainParams,
+      responses: { 200: { description: "Live streams", schema: LiveStreamList }, ...errors },
+      handle: ({ params }) => ({ status: 200, body: { items: deps.hub.list(params.domain).map((s) => s.describe()) } }),
+    }),
+    ...ingestAuthRoutes(deps.store),
+  ];
+}
+
+function ingestAuthRoutes(store: Store): Route[] {
+  const path = "/v1/domains/:domain/ingest-auth";
+  const view = (domain: string, r: { srtPassphrase: string | null; updatedAt: string } | null) => ({
+    domain,
+    enabled: r !== null,
+    srtPassphraseSet: r?.srtPassphrase != null,
+    updatedAt: r?.updatedAt ?? null,
+  });
+  return [
+    defineRoute({
+      method: "PUT",
+      path,
+      operationId: "setIngestAuth",
+      summary: "Require signed publish URLs (auth_key) and optionally an SRT passphrase",
+      tag: "ingest-auth",
+      auth: true,
+      params: DomainParams,
+      body: IngestAuthSet,
+      responses: { 200: { description: "Ingest auth is on", schema: IngestAuth }, ...errors },
+      async handle({ params, body }) {
+        const record = { domain: params.domain, key: body.key, srtPassphrase: body.srtPassphrase ?? null, updatedAt: new Date().toISOString() };
+        await store.setIngestAuth(record);
+        return { status: 200, body: view(params.domain, record) };
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      path,
+      operationId: "getIngestAuth",
+      summary: "Whether publishing needs a signature (the key is never returned)",
+      tag: "ingest-auth",
+      auth: true,
+      params: DomainParams,
+      responses: { 200: { description: "Ingest auth settings", schema: IngestAuth }, ...errors },
+      handle: async ({ params }) => ({ status: 200, body: view(params.domain, await store.getIngestAuth(params.domain)) }),
+    }),
+    defineRoute({
+      method: "DELETE",
+      path,
+      operationId: "deleteIngestAuth",
+      summary: "Turn ingest auth off: publishing to the domain becomes open",
+      tag: "ingest-auth",
+      auth: true,
+      params: DomainParams,
+      responses: { 204: { description: "Ingest auth is off" }, ...errors },
+      async handle({ params }) {
+        await store.deleteIngestAuth(params.domain);
+        return { status: 204 };
+      },
+    }),
+  ];
+}

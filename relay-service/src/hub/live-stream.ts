@@ -1,0 +1,157 @@
+import type { FlvTagType } from "./flv";
+import { FlvGopCache } from "./flv-gop-cache";
+import type { Subscriber } from "./subscriber";
+
+export type IngestProtocol = "rtmp" | "srt";
+
+export interface StreamKey {
+  domain: string;
+  appName: string;
+  streamName: string;
+}
+
+export const streamKeyString = (k: StreamKey) => `${k.domain}/${k.appName}/${k.streamName}`;
+
+/** A reader whose queue grows past this is dropped (≈ 13 s of a 2.5 Mbit/s stream). */
+export const MAX_SUBSCRIBER_QUEUE_BYTES = 4 * 1024 * 1024;
+const BITRATE_WINDOW_MS = 5_000;
+
+interface Pending {
+  subscriber: Subscriber;
+}
+
+/**
+ * One live stream in the hub: its media facts, the GOP cache new readers start from, and
+ * its readers. Written by exactly one publisher (an RTMP or SRT session).
+ */
+export class LiveStream {
+  readonly startedAt = new Date();
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly pending = new Set<Pending>();
+  private readonly gop = new FlvGopCache();
+  private ended = false;
+  private bytesIn = 0;
+  private window: { at: number; bytes: number }[] = [];
+
+  constructor(
+    readonly key: StreamKey,
+    readonly protocol: IngestProtocol,
+    private readonly onOverflow: (s: Subscriber) => void = () => {},
+  ) {}
+
+  /** RTMP ingest: one FLV tag body. */
+  pushFlvTag(type: FlvTagType, timestamp: number, payload: Buffer): void {
+    if (this.ended) return;
+    this.countIn(payload.length);
+    const tag = this.gop.add(type, timestamp, payload);
+    for (const s of this.subscribers) this.deliver(s, tag);
+    if (this.pending.size > 0 && this.gop.joinable) this.admitPending();
+  }
+
+  /** Adds a reader; it gets the cached start (headers + GOP) then every new tag. */
+  subscribe(subscriber: Subscriber): () => void {
+    if (this.ended) {
+      subscriber.close("ended");
+      return () => {};
+    }
+    const entry = { subscriber };
+    if (this.gop.joinable) this.admit(subscriber);
+    else this.pending.add(entry);
+    return () => {
+      this.pending.delete(entry);
+      this.subscribers.delete(subscriber);
+    };
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const s of this.subscribers) s.close("ended");
+    for (const p of this.pending) p.subscriber.close("ended");
+    this.subscribers.clear();
+    this.pending.clear();
+  }
+
+  get isLive(): boolean {
+    return !this.ended;
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size + this.pending.size;
+  }
+
+  /** Media facts for the streams API, from onMetaData when the encoder sent it. */
+  describe() {
+    const m = this.gop.metadata ?? {};
+    return {
+      appName: this.key.appName,
+      streamName: this.key.streamName,
+      protocol: this.protocol,
+      videoCodec: codecName(m.videocodecid, VIDEO_CODECS),
+      audioCodec: codecName(m.audiocodecid, AUDIO_CODECS),
+      width: typeof m.width === "number" ? Math.round(m.width) : null,
+      height: typeof m.height === "number" ? Math.round(m.height) : null,
+      bitrateKbps: this.bitrateKbps(),
+      startedAt: this.startedAt.toISOString(),
+    };
+  }
+
+  bitrateKbps(): number {
+    const now = Date.now();
+    this.window = this.window.filter((w) => now - w.at <= BITRATE_WINDOW_MS);
+    if (this.window.length < 2) return 0;
+    const span = (now - this.window[0].at) / 1000;
+    const bytes = this.window.reduce((sum, w) => sum + w.bytes, 0);
+    return span > 0 ? Math.round((bytes * 8) / span / 100) / 10 : 0;
+  }
+
+  get totalBytesIn(): number {
+    return this.bytesIn;
+  }
+
+  private countIn(bytes: number) {
+    this.bytesIn += bytes;
+    const now = Date.now();
+    const last = this.window[this.window.length - 1];
+    if (last && now - last.at < 100) last.bytes += bytes;
+    else this.window.push({ at: now, bytes });
+  }
+
+  private admit(subscriber: Subscriber) {
+    this.subscribers.add(subscriber);
+    for (const chunk of this.gop.snapshot()) this.deliver(subscriber, chunk);
+  }
+
+  private admitPending() {
+    for (const p of this.pending) this.admit(p.subscriber);
+    this.pending.clear();
+  }
+
+  private deliver(subscriber: Subscriber, chunk: Buffer) {
+    if (!this.subscribers.has(subscriber)) return;
+    if (subscriber.queuedBytes() > MAX_SUBSCRIBER_QUEUE_BYTES) {
+      this.subscribers.delete(subscriber);
+      subscriber.close("overflow");
+      this.onOverflow(subscriber);
+      return;
+    }
+    subscriber.write(chunk);
+  }
+}
+
+const VIDEO_CODECS: Record<string, string> = { "7": "h264", "12": "hevc", "13": "av1", hvc1: "hevc", av01: "av1", vp09: "vp9", avc1: "h264", "2": "h263", "4": "vp6" };
+const AUDIO_CODECS: Record<string, string> = { "10": "aac", "2": "mp3", "11": "speex", mp4a: "aac", Opus: "opus", ".mp3": "mp3", "ac-3": "ac3" };
+
+/** onMetaData codec ids are numbers (7 = AVC) or FourCCs, as numbers or strings (Enhanced RTMP). */
+function codecName(id: unknown, names: Record<string, string>): string | null {
+  if (typeof id === "string") return names[id] ?? id;
+  if (typeof id !== "number") return null;
+  if (names[String(id)]) return names[String(id)];
+  if (id > 0xffffff) return fourCc(id, names);
+  return `codec-${id}`;
+}
+
+function fourCc(n: number, names: Record<string, string>): string {
+  const s = String.fromCharCode((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  return names[s] ?? s;
+}

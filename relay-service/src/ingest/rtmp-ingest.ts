@@ -1,0 +1,30 @@
+import type { Logger } from "pino";
+import { RtmpServer, type RtmpPublishDecision, type RtmpPublishRequest } from "../rtmp";
+import type { StreamHub } from "../hub/stream-hub";
+import type { PublishGate } from "./publish-gate";
+import { tcUrlHost } from "./stream-identity";
+
+/** The RTMP server feeding the hub through the publish gate. */
+export function createRtmpIngest(deps: { host: string; port: number; gate: PublishGate; hub: StreamHub; logger: Logger }): RtmpServer {
+  return new RtmpServer({
+    host: deps.host,
+    port: deps.port,
+    logger: deps.logger.child({ component: "rtmp" }),
+    async onPublish(req: RtmpPublishRequest): Promise<RtmpPublishDecision> {
+      const target = { app: req.app, streamName: req.streamName, query: req.query, host: tcUrlHost(req.tcUrl) };
+      const decision = await deps.gate.admit(target, "rtmp", req.remoteAddress);
+      if (!decision.accept) return decision;
+      const stream = decision.stream;
+      return {
+        accept: true,
+        sink: {
+          onTag: (type, timestamp, payload) => stream.pushFlvTag(type, timestamp, payload),
+          onEnd: (reason) => {
+            deps.logger.info({ domain: stream.key.domain, appName: stream.key.appName, streamName: stream.key.streamName, reason }, "publish ended");
+            deps.hub.unpublish(stream);
+          },
+        },
+      };
+    },
+  });
+}

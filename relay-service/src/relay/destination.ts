@@ -1,0 +1,20 @@
+import { destinationScheme, type DestinationScheme } from "@liverelay/sdk/schemas";
+import type { IngestProtocol } from "../hub/live-stream";
+
+/** RTMP ingest relays to rtmp/rtmps; SRT ingest relays to srt. */
+export function protocolMatches(ingest: IngestProtocol, destinationUrl: string): boolean {
+  const scheme: DestinationScheme = destinationScheme(destinationUrl);
+  return ingest === "srt" ? scheme === "srt" : scheme === "rtmp" || scheme === "rtmps";
+}
+
+/**
+ * The ffmpeg output for a destination. SRT: the API takes `latency` in milliseconds
+ * (like srt-live-transmit and most encoders) while ffmpeg wants microseconds.
+ */
+export function ffmpegOutput(destinationUrl: string): { format: "flv" | "mpegts"; url: string } {
+  if (destinationScheme(destinationUrl) !== "srt") return { format: "flv", url: destinationUrl };
+  // Edit the query as text: re-encoding it would change the streamid ffmpeg sends.
+  let url = destinationUrl.replace(/([?&]latency=)(\d+)(?=&|$)/, (_m, key: string, ms: string) => `${key}${Number(ms) * 1000}`);
+  if (!/[?&]mode=/.test(url)) url += `${url.includes("?") ? "&" : "?"}mode=caller`;
+  return { format: "mpegts", url };
+}

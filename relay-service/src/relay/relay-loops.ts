@@ -1,0 +1,76 @@
+import os from "node:os";
+import net from "node:net";
+import type { RelayTemplate } from "@liverelay/sdk/schemas";
+import { streamKeyString, type StreamKey } from "../hub/live-stream";
+import { resolveStreamKey } from "../ingest/stream-identity";
+
+export interface SelfIngest {
+  rtmpPort: number;
+  host: string;
+  defaultDomain: string;
+}
+
+/** Addresses that reach this machine: loopback, the bind address, every local interface, the hostname. */
+function localHosts(bindHost: string): Set<string> {
+  const hosts = new Set(["localhost", "127.0.0.1", "::1", "0.0.0.0", "::", os.hostname().toLowerCase(), bindHost.toLowerCase()]);
+  for (const addrs of Object.values(os.networkInterfaces())) for (const a of addrs ?? []) hosts.add(a.address.toLowerCase());
+  return hosts;
+}
+
+/**
+ * A destination that is this service's own RTMP ingest makes the stream live in another
+ * domain (cross-domain relay). Returns the stream it would publish, or null.
+ */
+export function selfIngestTarget(destinationUrl: string, self: SelfIngest, hosts = localHosts(self.host)): StreamKey | null {
+  let url: URL;
+  try {
+    url = new URL(destinationUrl);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "rtmp:") return null;
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const isLocal = hosts.has(host) || (net.isIPv4(host) && host.startsWith("127."));
+  if (!isLocal || Number(url.port || 1935) !== self.rtmpPort) return null;
+  const [app, stream] = url.pathname.split("/").filter(Boolean);
+  if (!app || !stream) return null;
+  const resolved = resolveStreamKey({ app, streamName: stream, query: url.searchParams, host: url.hostname }, self.defaultDomain);
+  return resolved.ok ? resolved.key : null;
+}
+
+/**
+ * Templates whose relay would feed back into their own source (a → b → a): following
+ * self-ingest edges from the destination reaches the source again.
+ */
+export function findRelayLoops(templates: RelayTemplate[], self: SelfIngest): Set<string> {
+  const hosts = localHosts(self.host);
+  const edges = new Map<string, string[]>();
+  const targetOf = new Map<string, string>();
+  for (const t of templates) {
+    const target = selfIngestTarget(t.destinationUrl, self, hosts);
+    if (!target) continue;
+    const from = streamKeyString({ domain: t.domain, appName: t.appName, streamName: t.streamName });
+    const to = streamKeyString(target);
+    targetOf.set(t.id, to);
+    edges.set(from, [...(edges.get(from) ?? []), to]);
+  }
+  const loops = new Set<string>();
+  for (const t of templates) {
+    const to = targetOf.get(t.id);
+    if (to && reaches(edges, to, streamKeyString({ domain: t.domain, appName: t.appName, streamName: t.streamName }))) loops.add(t.id);
+  }
+  return loops;
+}
+
+function reaches(edges: Map<string, string[]>, from: string, goal: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node === goal) return true;
+    if (seen.has(node)) continue;
+    seen.add(node);
+    stack.push(...(edges.get(node) ?? []));
+  }
+  return false;
+}
