@@ -1,3 +1,4 @@
 export * from "./common";
 export * from "./destination-url";
 export * from "./relay-templates";
+export * from "./relays";

@@ -1,0 +1,217 @@
+import axios, { type AxiosInstance } from "axios";
+import type { z } from "zod";
+import { apiErrorFor, ConnectionError, LiveRelayError, ResponseValidationError, TimeoutError, type ValidationIssue } from "./errors";
+import { redactText } from "./redact";
+import { methodIsRetryable, parseRetryAfter, retryDelayMs, statusIsRetryable, type BackoffOptions } from "./retry";
+import { ErrorBody } from "./schemas";
+
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+export type Query = Record<string, string | number | boolean | null | undefined>;
+
+export interface TransportOptions {
+  /** Normalised: no trailing slash. */
+  baseUrl: string;
+  token: string;
+  timeoutMs: number;
+  maxRetries: number;
+  backoff: BackoffOptions;
+  sleep: (ms: number) => Promise<void>;
+  userAgent: string;
+}
+
+/** Per-call overrides of the client's settings. */
+export interface RequestOptions {
+  timeoutMs?: number;
+  maxRetries?: number;
+}
+
+export interface RequestSpec extends RequestOptions {
+  method: Method;
+  /** Path with every segment already encoded, e.g. `/v1/domains/a.example/relay-templates`. */
+  path: string;
+  query?: Query;
+  body?: unknown;
+  idempotencyKey?: string;
+}
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, unknown>;
+  text: string;
+}
+
+type Attempt = { kind: "response"; response: RawResponse } | { kind: "failure"; error: LiveRelayError };
+
+const header = (headers: Record<string, unknown>, name: string): string | undefined => {
+  const value = headers[name];
+  return typeof value === "string" ? value : Array.isArray(value) && typeof value[0] === "string" ? value[0] : undefined;
+};
+
+/**
+ * One HTTP call with retries, error mapping and response validation. Holds the only axios
+ * instance, created per client (never at import).
+ */
+export class Transport {
+  private readonly axios: AxiosInstance;
+
+  constructor(private readonly o: TransportOptions) {
+    this.axios = axios.create({
+      adapter: "http",
+      maxRedirects: 0,
+      responseType: "text",
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+    });
+  }
+
+  get sleep(): (ms: number) => Promise<void> {
+    return this.o.sleep;
+  }
+
+  /** A call answered with JSON, parsed with `schema`. */
+  async json<S extends z.ZodType>(schema: S, spec: RequestSpec): Promise<z.output<S>> {
+    const response = await this.send(spec);
+    return this.parse(schema, response, spec);
+  }
+
+  /** A call answered with 204 (or any 2xx whose body does not matter). */
+  async empty(spec: RequestSpec): Promise<void> {
+    await this.send(spec);
+  }
+
+  /**
+   * Makes text safe for an error message: stream keys in rtmp/srt URLs, query strings of
+   * http URLs (a `destinationUrl` filter holds a key) and the token itself are masked.
+   */
+  scrub(text: string): string {
+    let out = redactText(text).replace(/\b(https?:\/\/[^\s?#'"]*)\?[^\s'"]*/gi, "$1?***");
+    if (this.o.token.length >= 8) out = out.split(this.o.token).join("***");
+    return out;
+  }
+
+  private async send(spec: RequestSpec): Promise<RawResponse> {
+    const maxRetries = spec.maxRetries ?? this.o.maxRetries;
+    const retryable = methodIsRetryable(spec.method, spec.idempotencyKey);
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.attempt(spec);
+      let error: LiveRelayError;
+      let retryAfterMs: number | undefined;
+      if (result.kind === "response") {
+        const { response } = result;
+        if (response.status >= 200 && response.status < 300) return response;
+        retryAfterMs = parseRetryAfter(header(response.headers, "retry-after"));
+        error = this.apiError(response, retryAfterMs);
+        if (!statusIsRetryable(response.status)) throw error;
+      } else {
+        error = result.error;
+      }
+      if (!retryable || attempt >= maxRetries) throw error;
+      await this.o.sleep(retryDelayMs(attempt, retryAfterMs, this.o.backoff));
+    }
+  }
+
+  private async attempt(spec: RequestSpec): Promise<Attempt> {
+    const timeoutMs = spec.timeoutMs ?? this.o.timeoutMs;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      authorization: `Bearer ${this.o.token}`,
+      "user-agent": this.o.userAgent,
+    };
+    if (spec.body !== undefined) headers["content-type"] = "application/json";
+    if (spec.idempotencyKey !== undefined) headers["idempotency-key"] = spec.idempotencyKey;
+    try {
+      const res = await this.axios.request<string>({
+        method: spec.method,
+        url: this.o.baseUrl + spec.path + queryString(spec.query),
+        data: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        headers,
+        signal: controller.signal,
+      });
+      const text = typeof res.data === "string" ? res.data : "";
+      return { kind: "response", response: { status: res.status, headers: res.headers as Record<string, unknown>, text } };
+    } catch (err) {
+      // The caught error holds the request config (Authorization header, URL, body): keep only its code and message.
+      if (controller.signal.aborted) {
+        return { kind: "failure", error: new TimeoutError(`${this.label(spec)}: no response within ${timeoutMs} ms`, timeoutMs) };
+      }
+      const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+      const systemCode = typeof code === "string" ? code : undefined;
+      const detail = typeof message === "string" && message !== "" ? message : (systemCode ?? "request failed");
+      return { kind: "failure", error: new ConnectionError(this.scrub(`${this.label(spec)} failed: ${detail}`), systemCode) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private apiError(response: RawResponse, retryAfterMs: number | undefined) {
+    const { status, text } = response;
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const parsed = ErrorBody.safeParse(json);
+    if (parsed.success) {
+      const { code, field, requestId } = parsed.data.error;
+      const message = this.scrub(parsed.data.error.message);
+      const body = { error: { code, message, ...(field !== undefined ? { field } : {}), requestId } };
+      return apiErrorFor({ status, code, message, field, requestId, body, retryAfterMs });
+    }
+    // Not the API's error shape (a proxy's HTML page, an older service…): keep a short, redacted excerpt.
+    return apiErrorFor({
+      status,
+      code: "HttpError",
+      message: `HTTP ${status}`,
+      requestId: header(response.headers, "x-request-id"),
+      body: text === "" ? undefined : this.scrub(text.slice(0, 500)),
+      retryAfterMs,
+    });
+  }
+
+  private parse<S extends z.ZodType>(schema: S, response: RawResponse, spec: RequestSpec): z.output<S> {
+    const requestId = header(response.headers, "x-request-id");
+    const fail = (issues: ValidationIssue[]) => {
+      const name = (schema.meta()?.id as string | undefined) ?? "the expected schema";
+      const [first] = issues;
+      const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
+      const at = first.path === "" ? "the body" : first.path;
+      return new ResponseValidationError(
+        `${this.label(spec)}: ${response.status} response does not match ${name} at ${at}: ${first.message}${more}${requestId ? ` (request ${requestId})` : ""}`,
+        { status: response.status, requestId, issues },
+      );
+    };
+    let json: unknown;
+    try {
+      json = JSON.parse(response.text);
+    } catch {
+      throw fail([{ path: "", message: "response body is not JSON" }]);
+    }
+    const result = schema.safeParse(json);
+    if (result.success) return result.data;
+    throw fail(result.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: this.scrub(issue.message) })));
+  }
+
+  /** `GET /v1/domains/x/relay-templates`: never the query string. */
+  private label(spec: RequestSpec): string {
+    return this.scrub(`${spec.method} ${spec.path}`);
+  }
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null) params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+/** Encodes one path segment; refuses empty ones, which would silently address another route. */
+export function segment(value: string, what: string): string {
+  if (typeof value !== "string" || value === "") throw new TypeError(`${what} must be a non-empty string`);
+  return encodeURIComponent(value);
+}

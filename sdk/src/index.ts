@@ -1,0 +1,26 @@
+export { createClient, type ClientOptions, type LiveRelayClient } from "./client";
+export {
+  LiveRelayError,
+  ApiError,
+  BadRequestError,
+  AuthenticationError,
+  NotFoundError,
+  ConflictError,
+  QuotaExceededError,
+  RateLimitError,
+  ServerError,
+  ConnectionError,
+  TimeoutError,
+  ResponseValidationError,
+  type ApiErrorCode,
+  type ValidationIssue,
+} from "./errors";
+export type { RequestOptions } from "./http";
+export type { RelayTemplates, RelayTemplateListParams, RelayTemplateFilters, CreateOptions, WaitForStateOptions } from "./resources/relay-templates";
+export type { Relays } from "./resources/relays";
+export type { Streams } from "./resources/streams";
+export type { QuotaResource } from "./resources/quota";
+export type { IngestAuthResource } from "./resources/ingest-auth";
+export { redactUrl, redactText } from "./redact";
+export { SDK_VERSION } from "./version";
+export * from "./schemas";

@@ -1,0 +1,64 @@
+import { z } from "zod";
+import { Domain } from "./common";
+
+/** What a relay (one template's ffmpeg process) is doing right now. */
+export const RelayState = z.enum(["inactive", "waiting", "starting", "relaying", "retrying", "error"]).meta({
+  description:
+    "`inactive`: outside its window or disabled; `waiting`: in its window, source not live; `starting`: connecting to the destination; " +
+    "`relaying`: forwarding; `retrying`: restarting after a failure; `error`: gave up until the source or template changes",
+});
+export type RelayState = z.infer<typeof RelayState>;
+
+export const RelayStatus = z
+  .object({
+    templateId: z.string(),
+    state: RelayState,
+    lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+    restarts: z.number().int(),
+    since: z.string(),
+    bitrateKbps: z.number(),
+    fps: z.number(),
+    bytesOut: z.number().int(),
+  })
+  .meta({ id: "RelayStatus" });
+export type RelayStatus = z.infer<typeof RelayStatus>;
+
+export const RelayStatusList = z.object({ items: z.array(RelayStatus) }).meta({ id: "RelayStatusList" });
+export type RelayStatusList = z.infer<typeof RelayStatusList>;
+
+export const LiveStream = z
+  .object({
+    appName: z.string(),
+    streamName: z.string(),
+    protocol: z.enum(["rtmp", "srt"]),
+    videoCodec: z.string().nullable(),
+    audioCodec: z.string().nullable(),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
+    bitrateKbps: z.number(),
+    startedAt: z.string(),
+  })
+  .meta({ id: "LiveStream" });
+export type LiveStream = z.infer<typeof LiveStream>;
+
+export const LiveStreamList = z.object({ items: z.array(LiveStream) }).meta({ id: "LiveStreamList" });
+export type LiveStreamList = z.infer<typeof LiveStreamList>;
+
+/** Publishers must then present the key (RTMP `?key=…`, SRT passphrase when set). Write-only: never returned. */
+export const IngestAuthSet = z
+  .strictObject({
+    key: z.string().min(16, "key must be at least 16 characters").max(128, "key must be at most 128 characters"),
+    srtPassphrase: z.string().min(10, "srtPassphrase must be at least 10 characters").max(79, "srtPassphrase must be at most 79 characters").optional(),
+  })
+  .meta({ id: "IngestAuthSet" });
+export type IngestAuthSet = z.input<typeof IngestAuthSet>;
+
+export const IngestAuth = z
+  .object({
+    domain: Domain,
+    enabled: z.boolean(),
+    srtPassphraseSet: z.boolean(),
+    updatedAt: z.string().nullable(),
+  })
+  .meta({ id: "IngestAuth", description: "Whether publishing to the domain needs a key; the key itself is never returned" });
+export type IngestAuth = z.infer<typeof IngestAuth>;
