@@ -15,6 +15,9 @@ export function ffmpegRelayArgs(opts: RelayEngineOptions): string[] {
   return [
     "-hide_banner", "-nostdin", "-loglevel", "warning",
     "-progress", "pipe:3", "-stats_period", "0.5",
+    // The hub starts every reader with metadata and sequence headers, so little probing is
+    // needed; ffmpeg's default (5 s of analysis) would delay every relay start by seconds.
+    "-probesize", "65536", "-analyzeduration", "250000",
     "-f", opts.inputFormat, "-i", "pipe:0",
     "-map", "0", "-c", "copy",
     ...(out.format === "flv" ? ["-flvflags", "no_duration_filesize"] : []),
