@@ -1,3 +1,4 @@
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
@@ -195,6 +196,37 @@ describe("RTMP relays (real ffmpeg on loopback)", () => {
     }
     await pub.exited;
   });
+
+  it("PATCH moving the window to the future stops the relay (inactive)", async () => {
+    const dest = rtmpDestination(await freePort(), path.join(dir, "patch.flv"));
+    const id = await createTemplate("patch", dest.url);
+    const pub = publishRtmp(`${ingest}/live/patch?vhost=${DOMAIN}`, { seconds: 30 });
+    await waitState(id, "relaying");
+    const start = new Date(Date.now() + 3600_000);
+    const patched = await call("PATCH", `/v1/domains/${DOMAIN}/relay-templates/${id}`, { mode: "time", startTime: start.toISOString(), endTime: new Date(start.getTime() + 3600_000).toISOString() });
+    expect(patched.status).toBe(200);
+    await waitState(id, "inactive", 3_000);
+    await dest.exited;
+    await pub.kill();
+  });
+
+  it("a destination that accepts TCP but never answers is restarted (stall / write timeout)", async () => {
+    const sockets: net.Socket[] = [];
+    const blackhole = net.createServer((s) => sockets.push(s)); // accepts, never speaks RTMP
+    await new Promise<void>((r) => blackhole.listen(0, "127.0.0.1", r));
+    const port = (blackhole.address() as net.AddressInfo).port;
+    const id = await createTemplate("stuck", `rtmp://127.0.0.1:${port}/app/key`);
+    const pub = publishRtmp(`${ingest}/live/stuck?vhost=${DOMAIN}`, { seconds: 60 });
+    const s = await waitFor("restart after stall", async () => {
+      const st = await status(id);
+      return st.restarts >= 1 && st;
+    }, 40_000, 500);
+    expect(["Stalled", "DestinationFailed"]).toContain(s.lastError.code);
+    expect(sockets.length).toBeGreaterThanOrEqual(1);
+    await pub.kill();
+    for (const sock of sockets) sock.destroy();
+    blackhole.close();
+  }, 60_000);
 
   it("keeps stream keys out of logs and status", () => {
     const text = svc.output.join("\n");

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { Backoff, BACKOFF_MAX_MS, BACKOFF_RESET_AFTER_MS } from "../../../relay-service/src/relay/backoff";
+import { ffmpegOutput, protocolMatches } from "../../../relay-service/src/relay/destination";
+import { selfIngestTarget, findRelayLoops } from "../../../relay-service/src/relay/relay-loops";
+import { ProgressParser, type FfmpegProgress } from "../../../relay-service/src/relay/progress";
+
+describe("Backoff", () => {
+  it("doubles from 1 s to a 30 s cap with ±20 % jitter, and resets after 60 s healthy", () => {
+    const b = new Backoff();
+    const mid = () => 0.5;
+    expect([1, 2, 3, 4, 5, 6, 7].map(() => b.next(mid))).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    expect(b.next(() => 0)).toBe(BACKOFF_MAX_MS * 0.8);
+    expect(b.next(() => 1)).toBe(BACKOFF_MAX_MS * 1.2);
+    b.ranFor(BACKOFF_RESET_AFTER_MS - 1);
+    expect(b.next(mid)).toBe(30000);
+    b.ranFor(BACKOFF_RESET_AFTER_MS);
+    expect(b.next(mid)).toBe(1000);
+  });
+});
+
+describe("destinations", () => {
+  it("matches protocols: RTMP ingest → rtmp/rtmps, SRT ingest → srt", () => {
+    expect(protocolMatches("rtmp", "rtmp://h/a/k")).toBe(true);
+    expect(protocolMatches("rtmp", "rtmps://h/a/k")).toBe(true);
+    expect(protocolMatches("rtmp", "srt://h:1")).toBe(false);
+    expect(protocolMatches("srt", "srt://h:1")).toBe(true);
+    expect(protocolMatches("srt", "rtmp://h/a/k")).toBe(false);
+  });
+  it("converts SRT latency from milliseconds to ffmpeg's microseconds, keeping the streamid as written", () => {
+    const out = ffmpegOutput("srt://h:9000?streamid=#!::r=live/s,m=publish&latency=200");
+    expect(out).toEqual({ format: "mpegts", url: "srt://h:9000?streamid=#!::r=live/s,m=publish&latency=200000&mode=caller" });
+    expect(ffmpegOutput("rtmps://h/a/k")).toEqual({ format: "flv", url: "rtmps://h/a/k" });
+  });
+});
+
+describe("relay loops", () => {
+  const self = { rtmpPort: 1935, host: "0.0.0.0", defaultDomain: "default" };
+  const t = (id: string, domain: string, destinationUrl: string) => ({
+    id, domain, appName: "live", streamName: "s", destinationUrl, mode: "always" as const,
+    startTime: null, endTime: null, description: null, createdAt: "", updatedAt: "",
+  });
+  it("recognises this service's own ingest as a destination", () => {
+    expect(selfIngestTarget("rtmp://127.0.0.1/live/s?vhost=b.example.com", self)).toEqual({ domain: "b.example.com", appName: "live", streamName: "s" });
+    expect(selfIngestTarget("rtmp://localhost:1935/live/s", self)).toEqual({ domain: "default", appName: "live", streamName: "s" });
+    expect(selfIngestTarget("rtmp://127.0.0.1:1936/live/s", self)).toBeNull();
+    expect(selfIngestTarget("rtmp://a.rtmp.youtube.com/live2/k", self)).toBeNull();
+  });
+  it("flags a → b → a and a → a, not a → b alone or a chain", () => {
+    const loops = findRelayLoops(
+      [
+        t("ab", "a.example.com", "rtmp://127.0.0.1/live/s?vhost=b.example.com"),
+        t("ba", "b.example.com", "rtmp://127.0.0.1/live/s?vhost=a.example.com"),
+        t("cd", "c.example.com", "rtmp://127.0.0.1/live/s?vhost=d.example.com"),
+        t("de", "d.example.com", "rtmp://127.0.0.1/live/s?vhost=e.example.com"),
+        t("ff", "f.example.com", "rtmp://127.0.0.1/live/s?vhost=f.example.com"),
+      ],
+      self,
+    );
+    expect([...loops].sort()).toEqual(["ab", "ba", "ff"]);
+  });
+});
+
+describe("ProgressParser", () => {
+  it("parses -progress blocks split anywhere", () => {
+    const blocks: FfmpegProgress[] = [];
+    const p = new ProgressParser((b) => blocks.push(b));
+    const text = "frame=30\nfps=29.97\ntotal_size=123456\nout_time_us=1000000\nspeed=1.01x\nprogress=continue\nframe=60\ntotal_size=234567\nprogress=end\n";
+    for (const ch of text) p.push(ch);
+    expect(blocks).toEqual([
+      { totalSize: 123456, fps: 29.97, outTimeUs: 1000000, speed: 1.01, dropFrames: 0, end: false },
+      { totalSize: 234567, fps: 0, outTimeUs: 0, speed: 0, dropFrames: 0, end: true },
+    ]);
+  });
+});
