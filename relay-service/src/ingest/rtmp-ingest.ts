@@ -9,7 +9,7 @@ export function createRtmpIngest(deps: { host: string; port: number; gate: Publi
   return new RtmpServer({
     host: deps.host,
     port: deps.port,
-    logger: deps.logger.child({ component: "rtmp" }),
+    logger: deps.logger,
     async onPublish(req: RtmpPublishRequest): Promise<RtmpPublishDecision> {
       const target = { app: req.app, streamName: req.streamName, query: req.query, host: tcUrlHost(req.tcUrl) };
       const decision = await deps.gate.admit(target, "rtmp", req.remoteAddress);

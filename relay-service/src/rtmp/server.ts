@@ -1,0 +1,104 @@
+// RTMP ingest server: accepts TCP connections and runs one RtmpSession per
+// connection. Publish only; playback requests are refused.
+import net from "node:net";
+import type { Logger } from "pino";
+import { RtmpSession } from "./session";
+
+export interface RtmpPublishRequest {
+  app: string; // app name, query stripped
+  streamName: string; // stream name, query stripped
+  query: URLSearchParams; // query params of app and stream name merged (stream's win); e.g. vhost, domain, auth_key
+  tcUrl: string;
+  remoteAddress: string;
+}
+
+export interface RtmpPublishSink {
+  /** An FLV tag's body: type 8 audio, 9 video, 18 script data (onMetaData, with the @setDataFrame wrapper removed). timestamp in ms (32-bit, as received). */
+  onTag(type: 8 | 9 | 18, timestamp: number, payload: Buffer): void;
+  /** Called exactly once when an accepted publish ends: unpublish, socket close/reset, idle timeout, protocol error, or server close. */
+  onEnd(reason: "unpublish" | "disconnect" | "timeout" | "protocol-error" | "server-close"): void;
+}
+
+export type RtmpPublishDecision =
+  | { accept: true; sink: RtmpPublishSink }
+  | { accept: false; code: "Unauthorized" | "Conflict" | "BadRequest"; description: string };
+
+export interface RtmpServerOptions {
+  host: string;
+  port: number; // 0 = ephemeral
+  logger: Logger;
+  onPublish(req: RtmpPublishRequest): Promise<RtmpPublishDecision> | RtmpPublishDecision;
+  idleTimeoutMs?: number; // default 10_000: no bytes from a publisher for this long → end it
+  maxConnections?: number;
+}
+
+const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
+
+export class RtmpServer {
+  private readonly server: net.Server;
+  private readonly sessions = new Set<RtmpSession>();
+  private readonly log: Logger;
+  private nextConnectionId = 1;
+  private closing = false;
+
+  constructor(private readonly opts: RtmpServerOptions) {
+    this.log = opts.logger.child({ component: "rtmp" });
+    this.server = net.createServer((socket) => this.onConnection(socket));
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once("error", onError);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off("error", onError);
+        this.server.on("error", (err) => this.log.error({ err }, "rtmp listener error"));
+        this.log.info({ host: this.opts.host, port: this.port }, "rtmp server listening");
+        resolve();
+      });
+    });
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return address && typeof address === "object" ? address.port : 0;
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Stops accepting, ends every session with "server-close", resolves once every socket is closed. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const listenerClosed = new Promise<void>((resolve) => {
+      if (!this.server.listening) resolve();
+      else this.server.close(() => resolve());
+    });
+    const sessions = [...this.sessions];
+    for (const session of sessions) session.terminate("server-close", "server closing");
+    await Promise.all([listenerClosed, ...sessions.map((s) => s.closed)]);
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const remoteAddress = socket.remoteAddress ?? "";
+    if (this.closing || this.atCapacity()) {
+      this.log.warn({ remoteAddress, connections: this.sessions.size }, "refusing rtmp connection");
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true); // replies are tiny and the client waits for each of them
+    const session = new RtmpSession(socket, {
+      logger: this.log.child({ conn: this.nextConnectionId++, remoteAddress }),
+      onPublish: this.opts.onPublish,
+      idleTimeoutMs: this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    });
+    this.sessions.add(session);
+    void session.closed.then(() => this.sessions.delete(session));
+  }
+
+  private atCapacity(): boolean {
+    const max = this.opts.maxConnections;
+    return max !== undefined && this.sessions.size >= max;
+  }
+}
