@@ -44,6 +44,8 @@ describe("parseStreamId: Haivision access-control syntax", () => {
     ["trailing slash", "#!::r=live/show/,m=publish"],
     ["dot-dot segment", "#!::r=live/../etc,m=publish"],
     ["whitespace in resource", "#!::r=live/my show,m=publish"],
+    ["control character in resource", "#!::r=live/a\u0001b,m=publish"],
+    ["backslash in resource", "#!::r=live\\show,m=publish"],
     ["item without '='", "#!::r=live/show,publish"],
     ["empty key", "#!::=x,r=live/show"],
     ["empty value", "#!::r=live/show,u="],
