@@ -8,6 +8,7 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 export interface BenchService {
   url: string;
+  rtmpPort: number;
   token: string;
   child: ChildProcess;
   stop(): Promise<void>;
@@ -20,14 +21,15 @@ export async function startBenchService(extraArgs: string[] = []): Promise<Bench
   const cli = path.join(REPO_ROOT, "relay-service", "dist", "cli.js");
   const args = [cli, "serve", "--host", "127.0.0.1", "--http-port", "0", "--rtmp-port", "0", "--srt-port", "0", "--data-dir", dataDir, "--api-token", token, "--log-level", "info", ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = await new Promise<{ http: string; rtmpPort: number }>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`service exited with ${code}`)));
     readline.createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.includes("liverelay ready")) resolve(String(JSON.parse(line).http));
+      if (line.includes("liverelay ready")) resolve(JSON.parse(line) as { http: string; rtmpPort: number });
     });
   });
   return {
-    url,
+    url: ready.http,
+    rtmpPort: ready.rtmpPort,
     token,
     child,
     stop: () =>

@@ -34,7 +34,9 @@ export interface RunningService {
 export async function startService(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningService> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const token = resolveApiToken(config.apiToken, config.dataDir);
-  if (token.origin !== "configured") logger.info({ tokenFile: token.file }, `API token ${token.origin === "generated" ? "generated and " : ""}stored in ${token.file} (mode 0600)`);
+  // Where the token is and that we are ready are printed whatever the log level.
+  const announce = logger.child({}, { level: "info" });
+  if (token.origin !== "configured") announce.info({ tokenFile: token.file }, `API token ${token.origin === "generated" ? "generated and " : ""}stored in ${token.file} (mode 0600)`);
   const store: Store = new SqliteStore(path.join(config.dataDir, "liverelay.db"));
   const metrics = createMetrics();
   const hub = new StreamHub();
@@ -68,7 +70,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   const httpUrl = await listen(http, config.host, config.httpPort);
   ready = true;
   const rtmpUrl = `rtmp://${showHost(config.host)}:${rtmp.port}`;
-  logger.info({ http: httpUrl, rtmp: rtmpUrl, rtmpPort: rtmp.port, srtPort: config.srtPort, version: VERSION }, `liverelay ready: http ${httpUrl}, rtmp ${rtmpUrl}`);
+  announce.info({ http: httpUrl, rtmp: rtmpUrl, rtmpPort: rtmp.port, srtPort: config.srtPort, version: VERSION }, `liverelay ready: http ${httpUrl}, rtmp ${rtmpUrl}`);
   if (config.host !== "127.0.0.1") {
     logger.warn("publishing is open to anyone who can reach the ingest ports, except in domains with ingest auth (PUT /v1/domains/{domain}/ingest-auth)");
   }

@@ -17,7 +17,7 @@ export function ffmpegRelayArgs(opts: RelayEngineOptions): string[] {
     "-progress", "pipe:3", "-stats_period", "0.5",
     // The hub starts every reader with metadata and sequence headers, so little probing is
     // needed; ffmpeg's default (5 s of analysis) would delay every relay start by seconds.
-    "-probesize", "65536", "-analyzeduration", "250000",
+    "-probesize", "32", "-analyzeduration", "0",
     "-f", opts.inputFormat, "-i", "pipe:0",
     "-map", "0", "-c", "copy",
     ...(out.format === "flv" ? ["-flvflags", "no_duration_filesize"] : []),
@@ -39,6 +39,7 @@ export class FfmpegRelay implements RelayEngine {
   private reason: RelayExit | undefined;
   private current: RelayStats = { bytesOut: 0, bitrateKbps: 0, fps: 0, lastProgressAt: 0 };
   private lastSample = { at: 0, bytes: 0 };
+  private killing?: Promise<void>;
 
   constructor(
     private readonly opts: RelayEngineOptions,
@@ -89,9 +90,10 @@ export class FfmpegRelay implements RelayEngine {
     this.exitHandlers.push(fn);
   }
 
-  private async kill() {
+  /** Idempotent: the supervisor may ask again on every tick until the process is gone. */
+  private kill(): Promise<void> {
     this.stdin?.destroy();
-    if (this.child) await terminate(this.child);
+    return (this.killing ??= this.child ? terminate(this.child) : Promise.resolve());
   }
 
   private onProgress(totalSize: number, fps: number) {
