@@ -1,0 +1,185 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startService, type ServiceHandle } from "../helpers/service";
+import { REPO_ROOT, SECRET_SIG, STREAM_KEY } from "./support";
+
+// The provider as users get it: `npm pack`ed @liverelay/sdk and @liverelay/pulumi installed with
+// @pulumi/pulumi 3.248.0 into a project outside the repo. Pulumi serializes the provider object
+// into the `__provider` input; the dynamic-provider host later evaluates that text in a fresh
+// process and calls `.handler()`. Both halves run here in child processes, from that project.
+//
+// The install is cached in $TMPDIR/liverelay-provider-pack/<hash of the two tarballs>.
+
+const TOKEN = "lrt_serialization_TOKEN_5b1e9d";
+const PULUMI_VERSION = "3.248.0";
+
+function run(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
+}
+
+/** Runs a script with node from `cwd` (so `require` resolves from the installed project). */
+function node(cwd: string, script: string, env: NodeJS.ProcessEnv = {}): unknown {
+  const file = path.join(cwd, `script-${crypto.randomUUID()}.js`);
+  fs.writeFileSync(file, script);
+  try {
+    const res = spawnSync(process.execPath, [file], { cwd, encoding: "utf8", timeout: 60_000, env: { ...process.env, LIVERELAY_ENDPOINT: "", LIVERELAY_TOKEN: "", ...env } });
+    if (res.status !== 0) throw new Error(`node exited with ${res.status}:\n${res.stdout}\n${res.stderr}`);
+    const lines = res.stdout.trim().split("\n");
+    return JSON.parse(lines[lines.length - 1]!);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+interface HostResult {
+  zodBefore: boolean;
+  zodAfter: boolean;
+  valid: { inputs: Record<string, unknown>; failures: unknown[] };
+  invalid: { failures: unknown[] };
+  preview: { failures: unknown[] };
+  diff: Record<string, unknown>;
+  created: { id: string; outs: Record<string, unknown> };
+  read: unknown;
+  gone: unknown;
+}
+
+describe("closure serialization of the packed provider", () => {
+  let project: string;
+  let serialized: string;
+  let svc: ServiceHandle;
+
+  beforeAll(async () => {
+    run("npx", ["tsc", "-b", "sdk", "provider"], REPO_ROOT);
+    const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "liverelay-pack-"));
+    const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", packDir, "--workspace", "sdk", "--workspace", "provider"], REPO_ROOT)) as { filename: string }[];
+    const tarballs = packed.map((p) => path.join(packDir, path.basename(p.filename)));
+    const hash = crypto.createHash("sha256");
+    for (const t of tarballs) hash.update(fs.readFileSync(t));
+    project = path.join(os.tmpdir(), "liverelay-provider-pack", hash.digest("hex").slice(0, 16));
+    if (!fs.existsSync(path.join(project, "node_modules", ".installed"))) {
+      fs.rmSync(project, { recursive: true, force: true });
+      fs.mkdirSync(project, { recursive: true });
+      const deps: Record<string, string> = { "@pulumi/pulumi": PULUMI_VERSION };
+      for (const t of tarballs) {
+        fs.copyFileSync(t, path.join(project, path.basename(t)));
+        deps[path.basename(t).startsWith("liverelay-sdk-") ? "@liverelay/sdk" : "@liverelay/pulumi"] = `file:./${path.basename(t)}`;
+      }
+      fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "serialization-check", private: true, dependencies: deps }, null, 2));
+      run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], project);
+      fs.writeFileSync(path.join(project, "node_modules", ".installed"), "");
+    }
+    fs.rmSync(packDir, { recursive: true, force: true });
+    svc = await startService();
+  }, 600_000);
+
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  it("installs as separate packages (nothing resolves back into the repository)", () => {
+    const where = node(project, `console.log(JSON.stringify(["@liverelay/pulumi", "@liverelay/sdk", "@pulumi/pulumi", "zod"].map((m) => require.resolve(m))));`) as string[];
+    for (const p of where) {
+      expect(p.startsWith(path.join(project, "node_modules"))).toBe(true);
+      expect(fs.realpathSync(p).startsWith(REPO_ROOT)).toBe(false);
+    }
+  });
+
+  it("serializes to text that requires the SDK by name and holds no token", () => {
+    // As in a program: the serializer runs in the process that constructs RelayTemplate, possibly
+    // after configure ran there (tests) — the token must still not be captured. `__provider` is
+    // taken from what a RelayTemplate actually sends to the engine (through Pulumi's mocks).
+    const out = node(
+      project,
+      `
+      const pulumi = require("@pulumi/pulumi");
+      const runtime = require("@pulumi/pulumi/runtime");
+      const pkg = require("@liverelay/pulumi");
+      (async () => {
+        await pkg.relayTemplateProvider.configure({ config: { get: (k) => ({ "liverelay:endpoint": "http://127.0.0.1:1", "liverelay:token": ${JSON.stringify(TOKEN)} })[k] } });
+        let inputs;
+        await runtime.setMocks({
+          newResource: (args) => { if (args.type.includes("RelayTemplate")) inputs = args.inputs; return { id: "rt_mock", state: args.inputs }; },
+          call: () => ({}),
+        }, "proj", "dev", false);
+        new pkg.RelayTemplate("yt", { domain: "shows.example.com", appName: "live", streamName: "keynote",
+          destinationUrl: ${JSON.stringify(`rtmp://a.rtmp.youtube.com/live2/${STREAM_KEY}`)}, mode: "always" });
+        for (let i = 0; i < 200 && !inputs; i++) await new Promise((r) => setTimeout(r, 25));
+        // The same as serializeProvider in @pulumi/pulumi/dynamic does.
+        const provider = pkg.relayTemplateProvider;
+        const direct = await runtime.serializeFunction(() => provider, { allowSecrets: true });
+        console.log(JSON.stringify({ provider: inputs.__provider, key: inputs.__idempotencyKey, direct: direct.text }));
+      })().catch((e) => { console.error(e); process.exit(1); });
+      `,
+    ) as { provider: string; key: unknown; direct: string };
+    serialized = out.provider;
+    expect(typeof serialized).toBe("string");
+    expect(serialized).toBe(out.direct);
+    expect(serialized).toBe(out.direct);
+    // Derived from the (secret) destination URL, so a secret itself.
+    expect(out.key).toMatchObject({ [SECRET_SIG]: expect.any(String), value: expect.stringMatching(/^pulumi-[0-9a-f]{64}$/) });
+    expect(serialized).toMatch(/^exports\.handler = /);
+    expect(serialized).toContain('require("@liverelay/sdk")');
+    expect(serialized).toContain('require("@liverelay/sdk/schemas")');
+    expect(serialized).not.toContain(TOKEN);
+    expect(serialized).not.toContain("127.0.0.1:1");
+    expect(serialized).not.toContain(STREAM_KEY);
+    // No inlined zod or axios: those are required at run time in the provider process.
+    expect(serialized).not.toMatch(/_zod|ZodObject|ZodType|safeParse\s*=|AxiosError|axios\.create|interceptors/);
+    expect(serialized.length).toBeLessThan(60_000);
+    // The serialized requires resolve from the project directory.
+    for (const m of serialized.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/sdk/schemas", "node:crypto"]).toContain(m[1]);
+  });
+
+  it("runs in a fresh process as the dynamic-provider host loads it: check, then CRUD", () => {
+    const file = path.join(project, "provider.txt");
+    fs.writeFileSync(file, serialized);
+    const result = node(
+      project,
+      `
+      // As @pulumi/pulumi/cmd/dynamic-provider does: requireFromString(text).handler(), then configure.
+      const pulumiDir = require("path").dirname(require.resolve("@pulumi/pulumi/package.json"));
+      const requireFromString = require(require.resolve("require-from-string", { paths: [pulumiDir] }));
+      const text = require("fs").readFileSync(${JSON.stringify(file)}, "utf8");
+      const provider = requireFromString(text).handler();
+      const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+      const base = { domain: "shows.example.com", appName: "live", streamName: "keynote", destinationUrl: "rtmp://a.rtmp.youtube.com/live2/${STREAM_KEY}",
+        mode: "time", startTime: "2027-01-01T09:00:00.000Z", endTime: "2027-01-01T12:00:00Z" };
+      (async () => {
+        const loadedZod = () => Object.keys(require.cache).some((p) => p.includes("/zod/"));
+        const zodBefore = loadedZod();
+        await provider.configure({ config: { get: (k) => ({ "liverelay:endpoint": process.env.E, "liverelay:token": process.env.T })[k] } });
+        const valid = await provider.check({}, base);
+        const invalid = await provider.check({}, { ...base, destinationUrl: "http://example.com/x", domain: "UPPER.example.com", endTime: "2027-01-01T08:00:00Z" });
+        const preview = await provider.check({}, { ...base, destinationUrl: UNKNOWN, startTime: UNKNOWN });
+        const diff = await provider.diff("rt_1", { ...valid.inputs, templateId: "rt_1" }, { ...valid.inputs, destinationUrl: "srt://x.example.com:9000?streamid=k" });
+        const created = await provider.create({ ...valid.inputs, __idempotencyKey: "pulumi-serialization-test" });
+        const read = await provider.read(created.id, created.outs);
+        await provider.delete(created.id, created.outs);
+        const gone = await provider.read(created.id, created.outs);
+        console.log(JSON.stringify({ zodBefore, zodAfter: loadedZod(), valid, invalid, preview, diff, created, read, gone }));
+      })().catch((e) => { console.error(e); process.exit(1); });
+      `,
+      { E: svc.url, T: svc.token },
+    ) as HostResult;
+
+    expect(result.zodBefore).toBe(false); // nothing loads until a method runs
+    expect(result.zodAfter).toBe(true);
+    expect(result.valid).toEqual({ inputs: expect.objectContaining({ startTime: "2027-01-01T09:00:00Z", endTime: "2027-01-01T12:00:00Z" }), failures: [] });
+    expect(result.invalid.failures).toEqual(
+      expect.arrayContaining([
+        { property: "domain", reason: "domain must be lowercase" },
+        { property: "", reason: "destinationUrl scheme must be rtmp, rtmps or srt" },
+        { property: "endTime", reason: "endTime must be later than startTime" },
+      ]),
+    );
+    expect(result.preview.failures).toEqual([]);
+    expect(result.diff).toMatchObject({ changes: true, replaces: ["destinationUrl"] });
+    expect(result.created.id).toMatch(/^rt_/);
+    expect(result.read).toMatchObject({ id: result.created.id, props: { appName: "live", mode: "time" } });
+    expect(result.gone).toEqual({ id: "" });
+  });
+});

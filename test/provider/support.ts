@@ -1,0 +1,134 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type * as automation from "@pulumi/pulumi/automation";
+import type { ServiceHandle } from "../helpers/service";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+/** Built by `bash scripts/setup-pulumi.sh` (npm run setup:pulumi). */
+export const PULUMI_ROOT = path.join(REPO_ROOT, ".tools", "pulumi");
+export const PULUMI_BIN = path.join(PULUMI_ROOT, "bin");
+export const PULUMI_VERSION = "3.248.0";
+
+/** A stream key that must never appear in plaintext anywhere. */
+export const STREAM_KEY = "sk-live-7f3a9c21d4e8b6a0";
+/** Pulumi's marker of a secret value in an exported deployment. */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export function pulumiMissingReason(): string | undefined {
+  const cli = path.join(PULUMI_BIN, "pulumi");
+  const launcher = path.join(PULUMI_BIN, "pulumi-resource-pulumi-nodejs");
+  if (!fs.existsSync(cli)) return `${cli} not found: run \`npm run setup:pulumi\``;
+  if (!fs.existsSync(launcher)) return `${launcher} not found: run \`npm run setup:pulumi\` after \`npm ci\``;
+  return undefined;
+}
+
+/**
+ * Loaded with Node's own `require`, not through vitest's module graph: the inline program runs in
+ * this process, and Pulumi's closure serializer needs the real CommonJS modules (and one single
+ * instance of @pulumi/pulumi shared by the Automation API and @liverelay/pulumi).
+ */
+export function loadAutomation(): typeof automation {
+  return require("@pulumi/pulumi/automation") as typeof automation;
+}
+
+export function loadProviderPackage(): typeof import("@liverelay/pulumi") {
+  return require("@liverelay/pulumi") as typeof import("@liverelay/pulumi");
+}
+
+export interface PulumiEnv {
+  /** file:// backend, PULUMI_HOME and the rest: deleted by cleanup(). */
+  tmpDir: string;
+  backendDir: string;
+  /**
+   * The project directory. Inside the repository on purpose: the dynamic-provider process runs
+   * there and resolves the provider's `require("@liverelay/sdk")` from /work/main/node_modules.
+   */
+  workDir: string;
+  envVars: Record<string, string>;
+  command: automation.PulumiCommand;
+  cleanup(): void;
+}
+
+export async function pulumiEnv(projectName: string): Promise<PulumiEnv> {
+  const { PulumiCommand } = loadAutomation();
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "liverelay-pulumi-"));
+  const backendDir = path.join(tmpDir, "backend");
+  fs.mkdirSync(backendDir);
+  const workRoot = path.join(__dirname, ".work");
+  fs.mkdirSync(workRoot, { recursive: true });
+  const workDir = fs.mkdtempSync(path.join(workRoot, `${projectName}-`));
+  const envVars: Record<string, string> = {
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "liverelay-e2e-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_HOME: path.join(tmpDir, "home"),
+    PATH: `${PULUMI_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
+    // Make sure the provider reads its connection from the stack config, not from the test's env.
+    LIVERELAY_ENDPOINT: "",
+    LIVERELAY_TOKEN: "",
+  };
+  const command = await PulumiCommand.get({ root: PULUMI_ROOT });
+  return {
+    tmpDir,
+    backendDir,
+    workDir,
+    envVars,
+    command,
+    cleanup() {
+      fs.rmSync(workDir, { recursive: true, force: true });
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An inline-program stack in `env`, configured for `service` (token as a secret) unless `configure` is false. */
+export async function inlineStack(
+  env: PulumiEnv,
+  opts: { projectName: string; stackName: string; program: automation.PulumiFn; service?: Pick<ServiceHandle, "url" | "token"> },
+): Promise<automation.Stack> {
+  const { LocalWorkspace } = loadAutomation();
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { projectName: opts.projectName, stackName: opts.stackName, program: opts.program },
+    {
+      workDir: env.workDir,
+      pulumiCommand: env.command,
+      envVars: env.envVars,
+      projectSettings: { name: opts.projectName, runtime: "nodejs" },
+    },
+  );
+  if (opts.service) {
+    await stack.setConfig("liverelay:endpoint", { value: opts.service.url });
+    await stack.setConfig("liverelay:token", { value: opts.service.token, secret: true });
+  }
+  return stack;
+}
+
+/** Every file under dir (recursively). */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Paths (a.b.c) of every string in `value` that contains one of `needles` outside a secret
+ * envelope (`{ "4dabf…": "1b47…", plaintext: … }`, which `stack export --show-secrets` produces).
+ */
+export function plaintextOccurrences(value: unknown, needles: string[], at = "$"): string[] {
+  if (typeof value === "string") return needles.some((n) => value.includes(n)) ? [at] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plaintextOccurrences(v, needles, `${at}[${i}]`));
+  if (value && typeof value === "object") {
+    if (SECRET_SIG in value) return [];
+    return Object.entries(value).flatMap(([k, v]) => plaintextOccurrences(v, needles, `${at}.${k}`));
+  }
+  return [];
+}
+
+export const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
