@@ -20,6 +20,9 @@ export function redactUrl(raw: string): string {
     if (last >= 2 && segments[last] !== "") segments[last] = "***";
     url.pathname = segments.join("/");
   }
+  // An SRT streamid written as `#!::…` is, to a URL parser, a fragment holding the rest of the
+  // query (passphrase included): hide it whole.
+  if (url.hash) url.hash = "***";
   for (const key of [...url.searchParams.keys()]) {
     if (SECRET_QUERY_KEYS.test(key)) url.searchParams.set(key, "***");
   }
@@ -28,5 +31,6 @@ export function redactUrl(raw: string): string {
 
 /** Redacts every URL-looking substring of a free-form text (error messages, ffmpeg output). */
 export function redactText(text: string): string {
-  return text.replace(/\b(rtmps?|srt):\/\/[^\s'"]+/gi, (match) => redactUrl(match));
+  // A URL ends at whitespace, a quote or a bracket; trailing sentence punctuation is not part of it.
+  return text.replace(/\b(rtmps?|srt):\/\/[^\s'"()<>[\]{}]+?(?=[.,;:!?]*(?:[\s'"()<>[\]{}]|$))/gi, (match) => redactUrl(match));
 }
