@@ -20,13 +20,15 @@ export function makeTmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `liverelay-${prefix}-`));
 }
 
-/** Pre-encodes an H.264 MPEG-TS test clip at a near-constant bitrate (for `-c copy` publishers). */
-export async function makeTestTs(file: string, seconds: number, kbps = 2000): Promise<string> {
+/** Pre-encodes an H.264 (+ AAC with `audio`) MPEG-TS test clip at a near-constant bitrate (for `-c copy` publishers). */
+export async function makeTestTs(file: string, seconds: number, kbps = 2000, opts: { audio?: boolean } = {}): Promise<string> {
   if (fs.existsSync(file)) return file;
+  const audio = opts.audio ? ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"] : [];
+  const audioCodec = opts.audio ? ["-c:a", "aac", "-b:a", "96k"] : [];
   await execFileAsync("ffmpeg", [
     "-hide_banner", "-loglevel", "error", "-y",
-    "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
-    "-t", String(seconds),
+    "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", ...audio,
+    "-t", String(seconds), ...audioCodec,
     // nal-hrd=cbr pads with filler so the clip really has the requested bitrate.
     "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-x264-params", "nal-hrd=cbr",
     "-b:v", `${kbps}k`, "-minrate", `${kbps}k`, "-maxrate", `${kbps}k`, "-bufsize", `${kbps}k`,

@@ -1,42 +1,65 @@
 import type { Logger } from "pino";
-import type { Store } from "../store/store";
 import type { StreamHub } from "../hub/stream-hub";
-import type { IngestProtocol, LiveStream } from "../hub/live-stream";
+import type { IngestProtocol, LiveStream, StreamKey } from "../hub/live-stream";
+import type { IngestAuthCache } from "./ingest-auth-cache";
 import { resolveStreamKey, type PublishTarget } from "./stream-identity";
 import { verifyAuthKey } from "./url-signing";
 
-export type GateDecision =
-  | { accept: true; stream: LiveStream; srtPassphrase: string | null }
-  | { accept: false; code: "Unauthorized" | "Conflict" | "BadRequest"; description: string };
+export type GateRefusal = { accept: false; code: "Unauthorized" | "Conflict" | "BadRequest"; description: string };
+type Admitted<Claim> = { accept: true; key: StreamKey; claim: Claim; srtPassphrase: string | null };
+
+/**
+ * How long an SRT caller accepted at the handshake holds its stream key until its connection
+ * arrives. The connection follows in milliseconds; a caller whose handshake fails after the
+ * listen callback (wrong passphrase) never arrives, and its hold lapses.
+ */
+export const SRT_RESERVATION_MS = 3_000;
 
 /**
  * The one place that decides whether a publish may start, for every protocol: identity,
- * ingest auth, and "already live". Accepting claims the stream in the hub.
+ * ingest auth, and "already live". It is synchronous (ingest auth comes from an in-memory
+ * cache) because SRT decides inside libsrt's listen callback.
  */
 export class PublishGate {
   constructor(
-    private readonly deps: { store: Store; hub: StreamHub; defaultDomain: string; logger: Logger },
+    private readonly deps: { ingestAuth: IngestAuthCache; hub: StreamHub; defaultDomain: string; logger: Logger },
   ) {}
 
-  async admit(target: PublishTarget, protocol: IngestProtocol, remoteAddress: string): Promise<GateDecision> {
+  /** RTMP decides on the publish command, with the session in hand: accepting claims the stream. */
+  admitRtmp(target: PublishTarget, remoteAddress: string): Admitted<LiveStream> | GateRefusal {
+    return this.decide(target, "rtmp", remoteAddress, (key) => this.deps.hub.publish(key, "rtmp"));
+  }
+
+  /**
+   * SRT decides in the listen callback, before the connection exists: accepting reserves the
+   * stream key (see StreamHub.reserve) and names the passphrase the handshake must carry.
+   */
+  admitSrt(target: PublishTarget, remoteAddress: string): Admitted<true> | GateRefusal {
+    return this.decide(target, "srt", remoteAddress, (key) => this.deps.hub.reserve(key, SRT_RESERVATION_MS) || null);
+  }
+
+  private decide<Claim>(target: PublishTarget, protocol: IngestProtocol, remoteAddress: string, claim: (key: StreamKey) => Claim | null): Admitted<Claim> | GateRefusal {
     const identity = resolveStreamKey(target, this.deps.defaultDomain);
     if (!identity.ok) return { accept: false, code: "BadRequest", description: identity.message };
     const key = identity.key;
     const log = this.deps.logger.child({ domain: key.domain, appName: key.appName, streamName: key.streamName, protocol, remoteAddress });
-    const auth = await this.deps.store.getIngestAuth(key.domain);
+    // Some SRT callers retry a refused handshake ~100 times a second; SrtServer logs those
+    // refusals once per window, so here they are only debug lines.
+    const refused = (fields: object, msg: string) => (protocol === "srt" ? log.debug(fields, msg) : log.warn(fields, msg));
+    const auth = this.deps.ingestAuth.get(key.domain);
     if (auth) {
       const check = verifyAuthKey({ appName: key.appName, streamName: key.streamName, authKey: target.query.get("auth_key"), key: auth.key, now: new Date() });
       if (!check.ok) {
-        log.warn({ reason: check.reason }, "publish refused: ingest auth failed");
+        refused({ reason: check.reason }, "publish refused: ingest auth failed");
         return { accept: false, code: "Unauthorized", description: `auth_key ${check.reason}` };
       }
     }
-    const stream = this.deps.hub.publish(key, protocol);
-    if (!stream) {
-      log.warn("publish refused: stream already live");
+    const claimed = claim(key);
+    if (claimed === null) {
+      refused({}, "publish refused: stream already live");
       return { accept: false, code: "Conflict", description: "stream is already being published" };
     }
-    log.info("publish started");
-    return { accept: true, stream, srtPassphrase: auth?.srtPassphrase ?? null };
+    log.info("publish admitted");
+    return { accept: true, key, claim: claimed, srtPassphrase: auth?.srtPassphrase ?? null };
   }
 }

@@ -10,11 +10,11 @@ export function createRtmpIngest(deps: { host: string; port: number; gate: Publi
     host: deps.host,
     port: deps.port,
     logger: deps.logger,
-    async onPublish(req: RtmpPublishRequest): Promise<RtmpPublishDecision> {
+    onPublish(req: RtmpPublishRequest): RtmpPublishDecision {
       const target = { app: req.app, streamName: req.streamName, query: req.query, host: tcUrlHost(req.tcUrl) };
-      const decision = await deps.gate.admit(target, "rtmp", req.remoteAddress);
+      const decision = deps.gate.admitRtmp(target, req.remoteAddress);
       if (!decision.accept) return decision;
-      const stream = decision.stream;
+      const stream = decision.claim;
       return {
         accept: true,
         sink: {

@@ -17,7 +17,7 @@ export interface SrtCallerInfo {
 
 export type SrtAcceptDecision =
   | { accept: true; passphrase?: string } // passphrase: require this SRT encryption passphrase
-  | { accept: false; reason: "BadRequest" | "Unauthorized" | "Forbidden" | "NotFound" | "Conflict" };
+  | { accept: false; reason: "BadRequest" | "Unauthorized" | "Forbidden" | "NotFound" | "BadMode" | "Conflict" };
 
 export type SrtCloseReason = "disconnect" | "timeout" | "server-close";
 
@@ -56,6 +56,7 @@ const REJECT_CODES: Record<Extract<SrtAcceptDecision, { accept: false }>["reason
   Unauthorized: 1401,
   Forbidden: 1403,
   NotFound: 1404,
+  BadMode: 1405, // the `m` of the stream id is not offered (we take publishers only)
   Conflict: 1409,
 };
 const SRT_REJX_ISE = 1500;

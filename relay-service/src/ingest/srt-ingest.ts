@@ -1,0 +1,81 @@
+import type { Logger } from "pino";
+import { SrtServer, parseStreamId, type SrtAcceptDecision, type SrtCallerInfo, type SrtConnection } from "../srt";
+import type { StreamKey } from "../hub/live-stream";
+import type { StreamHub } from "../hub/stream-hub";
+import type { PublishGate } from "./publish-gate";
+import { resolveStreamKey, type PublishTarget } from "./stream-identity";
+
+export interface SrtIngestDeps {
+  host: string;
+  port: number;
+  gate: PublishGate;
+  hub: StreamHub;
+  defaultDomain: string;
+  logger: Logger;
+}
+
+type TargetResult = { ok: true; target: PublishTarget } | { ok: false; reason: "BadRequest" | "BadMode" };
+
+/**
+ * The SRT server feeding the hub through the publish gate: one UDP port for every caller,
+ * routed by stream id. The gate decides inside the listen callback (synchronously) and only
+ * reserves the stream key; the stream is claimed when the connection arrives.
+ */
+export function createSrtIngest(deps: SrtIngestDeps): SrtServer {
+  return new SrtServer({
+    host: deps.host,
+    port: deps.port,
+    logger: deps.logger,
+    authorize: (caller) => authorize(deps.gate, caller),
+    onConnection: (conn) => connect(deps, conn),
+  });
+}
+
+/**
+ * A stream id as a publish target: `r` is `app/stream` (a leading `/` and a `?query`, e.g.
+ * auth_key, allowed), `h` names the domain. Only publishers: playback is not offered.
+ */
+export function srtPublishTarget(streamId: string): TargetResult {
+  const parsed = parseStreamId(streamId);
+  if (!parsed) return { ok: false, reason: "BadRequest" };
+  if (parsed.mode !== "publish") return { ok: false, reason: "BadMode" };
+  const [app, streamName, ...more] = parsed.resource.split("/");
+  if (!streamName || more.length > 0) return { ok: false, reason: "BadRequest" };
+  return { ok: true, target: { app, streamName, query: parsed.query, host: parsed.host } };
+}
+
+function authorize(gate: PublishGate, caller: SrtCallerInfo): SrtAcceptDecision {
+  const parsed = srtPublishTarget(caller.streamId);
+  if (!parsed.ok) return { accept: false, reason: parsed.reason };
+  const decision = gate.admitSrt(parsed.target, caller.remoteAddress);
+  if (!decision.accept) return { accept: false, reason: decision.code };
+  // libsrt then refuses a caller whose passphrase differs, or that has none.
+  return decision.srtPassphrase ? { accept: true, passphrase: decision.srtPassphrase } : { accept: true };
+}
+
+/** The caller passed the handshake: claim its stream (first to connect wins) and feed it. */
+function connect(deps: SrtIngestDeps, conn: SrtConnection): void {
+  const key = streamKeyOf(conn.streamId, deps.defaultDomain);
+  const stream = key && deps.hub.publish(key, "srt", { fromReservation: true });
+  const log = deps.logger.child({ srtConnection: conn.id, ...key, protocol: "srt", remoteAddress: conn.remoteAddress });
+  if (!stream) {
+    // Two callers for one stream passed their handshakes within the same few milliseconds.
+    log.warn("srt connection closed: the stream went live from another caller first");
+    conn.close();
+    return;
+  }
+  log.info("publish started");
+  conn.on("data", (chunk) => stream.pushTs(chunk));
+  conn.on("close", (reason) => {
+    log.info({ reason, bytesIn: stream.totalBytesIn }, "publish ended");
+    deps.hub.unpublish(stream);
+  });
+}
+
+/** The same identity the gate resolved at the handshake (it depends only on the stream id). */
+function streamKeyOf(streamId: string, defaultDomain: string): StreamKey | null {
+  const parsed = srtPublishTarget(streamId);
+  if (!parsed.ok) return null;
+  const identity = resolveStreamKey(parsed.target, defaultDomain);
+  return identity.ok ? identity.key : null;
+}
