@@ -17,6 +17,7 @@ import { RtmpServer } from "@liverelay/service/dist/rtmp";
 import { machineLine, startBenchService, type BenchService } from "./service-process";
 import { childPids, cpuPercent, memory, percentile, sumMemory, type Memory } from "./proc-stats";
 import { replaceSection } from "./report";
+import { RelayApi } from "./relay-api";
 
 const COUNTS = (process.env.BENCH_RELAY_COUNTS ?? "1,10,50").split(",").map(Number);
 const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 10_000);
@@ -77,45 +78,13 @@ const publish = (source: string, outputs: string[]) =>
 const stopProc = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGKILL"))));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-class Api {
-  constructor(private readonly svc: BenchService) {}
-  async call(method: string, p: string, body?: unknown) {
-    const res = await fetch(this.svc.url + p, {
-      method,
-      headers: { authorization: `Bearer ${this.svc.token}`, "content-type": "application/json" },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return res.status === 204 ? null : res.json();
-  }
-  async createRelays(n: number, dest: (i: number) => string): Promise<string[]> {
-    const ids: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const t = (await this.call("POST", "/v1/domains/bench.example.com/relay-templates", { appName: "live", streamName: "show", destinationUrl: dest(i), mode: "always" })) as { id: string };
-      ids.push(t.id);
-    }
-    return ids;
-  }
-  async deleteAll(ids: string[]) {
-    for (const id of ids) await this.call("DELETE", `/v1/domains/bench.example.com/relay-templates/${id}`);
-  }
-  async waitRelaying(n: number, timeoutMs = 60_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const list = (await this.call("GET", "/v1/domains/bench.example.com/relays")) as { items: { state: string }[] };
-      if (list.items.filter((r) => r.state === "relaying").length >= n) return;
-      if (Date.now() > deadline) throw new Error(`only ${list.items.filter((r) => r.state === "relaying").length}/${n} relays relaying`);
-      await sleep(250);
-    }
-  }
-}
-
 async function waitFor(cond: () => boolean, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (!cond() && Date.now() < deadline) await sleep(100);
 }
 
 /** Start latency (relay's first byte − direct first byte) and hop latency (same video timestamp, relay − direct). */
-async function measureLatency(svc: BenchService, api: Api, sink: Awaited<ReturnType<typeof startSink>>, source: string) {
+async function measureLatency(svc: BenchService, api: RelayApi, sink: Awaited<ReturnType<typeof startSink>>, source: string) {
   const start: number[] = [];
   const hop: number[] = [];
   for (let round = 0; round < LATENCY_ROUNDS; round++) {
@@ -149,7 +118,7 @@ interface CostRow {
   base: Memory;
 }
 
-async function measureCost(svc: BenchService, api: Api, sink: Awaited<ReturnType<typeof startSink>>, source: string): Promise<CostRow[]> {
+async function measureCost(svc: BenchService, api: RelayApi, sink: Awaited<ReturnType<typeof startSink>>, source: string): Promise<CostRow[]> {
   const pub = publish(source, [`rtmp://127.0.0.1:${svc.rtmpPort}/live/show?vhost=bench.example.com`]);
   await sleep(3_000);
   const svcPid = svc.child.pid!;
@@ -191,7 +160,7 @@ async function main() {
   const source = makeSource();
   const sink = await startSink();
   const svc = await startBenchService(["--log-level", "warn", "--max-destinations-per-domain", "1000"]);
-  const api = new Api(svc);
+  const api = new RelayApi(svc);
   try {
     const latency = await measureLatency(svc, api, sink, source);
     console.log(latency);

@@ -9,6 +9,7 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export interface BenchService {
   url: string;
   rtmpPort: number;
+  srtPort: number;
   token: string;
   child: ChildProcess;
   stop(): Promise<void>;
@@ -21,15 +22,16 @@ export async function startBenchService(extraArgs: string[] = []): Promise<Bench
   const cli = path.join(REPO_ROOT, "relay-service", "dist", "cli.js");
   const args = [cli, "serve", "--host", "127.0.0.1", "--http-port", "0", "--rtmp-port", "0", "--srt-port", "0", "--data-dir", dataDir, "--api-token", token, "--log-level", "info", ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const ready = await new Promise<{ http: string; rtmpPort: number }>((resolve, reject) => {
+  const ready = await new Promise<{ http: string; rtmpPort: number; srtPort: number }>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`service exited with ${code}`)));
     readline.createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.includes("liverelay ready")) resolve(JSON.parse(line) as { http: string; rtmpPort: number });
+      if (line.includes("liverelay ready")) resolve(JSON.parse(line) as { http: string; rtmpPort: number; srtPort: number });
     });
   });
   return {
     url: ready.http,
     rtmpPort: ready.rtmpPort,
+    srtPort: ready.srtPort,
     token,
     child,
     stop: () =>

@@ -22,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(rest);
   const logger = createLogger(config.logLevel);
   // Signals are watched before start-up so that one arriving mid-start still stops cleanly.
+  // eslint-disable-next-line prefer-const -- the signal handler reads it before it is assigned (a const would throw there)
   let service: RunningService | undefined;
   let stopRequested: string | undefined;
   const shutdown = (signal: string) => {

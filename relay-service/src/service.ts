@@ -17,9 +17,12 @@ import { relayRoutes } from "./api/routes/relays";
 import { StreamHub } from "./hub/stream-hub";
 import { PublishGate } from "./ingest/publish-gate";
 import { createRtmpIngest } from "./ingest/rtmp-ingest";
+import { createSrtIngest } from "./ingest/srt-ingest";
+import { IngestAuthCache } from "./ingest/ingest-auth-cache";
 import { RelaySupervisor } from "./relay/relay-supervisor";
 import { FfmpegRelay } from "./relay/ffmpeg-relay";
 import { registerRelayMetrics } from "./metrics/relay-metrics";
+import { startMediaProcessing } from "./processing";
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 4_000;
@@ -27,6 +30,7 @@ const SHUTDOWN_GRACE_MS = 4_000;
 export interface RunningService {
   httpUrl: string;
   rtmpUrl: string;
+  srtUrl: string;
   stop(): Promise<void>;
 }
 
@@ -42,27 +46,33 @@ export async function startService(config: Config, logger: Logger = createLogger
   const hub = new StreamHub();
   let ready = false;
 
-  // Data plane: the RTMP server feeds the hub; the supervisor runs one worker per active relay.
-  const gate = new PublishGate({ store, hub, defaultDomain: config.defaultDomain, logger });
+  // Data plane: the RTMP and SRT servers feed the hub; the supervisor runs one worker per active relay.
+  const ingestAuth = new IngestAuthCache(store);
+  await ingestAuth.load();
+  const gate = new PublishGate({ ingestAuth, hub, defaultDomain: config.defaultDomain, logger });
   const rtmp = createRtmpIngest({ host: config.host, port: config.rtmpPort, gate, hub, logger });
   await rtmp.listen();
-  let supervisor: RelaySupervisor | undefined;
-  const relayCounters = registerRelayMetrics(metrics.registry, { supervisor: () => supervisor, hub });
-  supervisor = new RelaySupervisor({
+  const srt = createSrtIngest({ host: config.host, port: config.srtPort, gate, hub, defaultDomain: config.defaultDomain, logger });
+  await srt.listen();
+  // The metrics read the supervisor only when scraped (HTTP is not up yet); it counts into them.
+  const relayCounters = registerRelayMetrics(metrics.registry, { supervisor: () => relays, hub });
+  const relays = new RelaySupervisor({
     hub,
     loadTemplates: () => store.listAllRelayTemplates(),
     engineFactory: (opts) => new FfmpegRelay(opts),
-    self: { rtmpPort: rtmp.port, host: config.host, defaultDomain: config.defaultDomain },
+    self: { rtmpPort: rtmp.port, srtPort: srt.port, host: config.host, defaultDomain: config.defaultDomain },
     logger: logger.child({ component: "relays" }),
     counters: relayCounters,
   });
-  await supervisor.start();
-  const relays = supervisor;
+  await relays.start();
+  // Transcoding, snapshots and recording: more readers of the hub, each with its own bounded queue.
+  const media = await startMediaProcessing({ dataDir: config.dataDir, store, hub, logger, registry: metrics.registry });
 
   // Control plane.
   const routes: Route[] = [
     ...relayTemplateRoutes({ store, maxDestinationsPerDomain: config.maxDestinationsPerDomain, onChange: () => relays.templatesChanged() }),
-    ...relayRoutes({ store, hub, supervisor: relays }),
+    ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain) }),
+    ...media.routes,
   ];
   routes.push(...systemRoutes({ isReady: () => ready && store.isOpen(), metricsRegistry: metrics.registry, openApi: () => buildOpenApi(routes, VERSION) }));
   const http = createHttpServer({ routes, checkToken: createTokenChecker(token.token), logger, metrics });
@@ -70,7 +80,8 @@ export async function startService(config: Config, logger: Logger = createLogger
   const httpUrl = await listen(http, config.host, config.httpPort);
   ready = true;
   const rtmpUrl = `rtmp://${showHost(config.host)}:${rtmp.port}`;
-  announce.info({ http: httpUrl, rtmp: rtmpUrl, rtmpPort: rtmp.port, srtPort: config.srtPort, version: VERSION }, `liverelay ready: http ${httpUrl}, rtmp ${rtmpUrl}`);
+  const srtUrl = `srt://${showHost(config.host)}:${srt.port}`;
+  announce.info({ http: httpUrl, rtmp: rtmpUrl, rtmpPort: rtmp.port, srt: srtUrl, srtPort: srt.port, version: VERSION }, `liverelay ready: http ${httpUrl}, rtmp ${rtmpUrl}, srt ${srtUrl}`);
   if (config.host !== "127.0.0.1") {
     logger.warn("publishing is open to anyone who can reach the ingest ports, except in domains with ingest auth (PUT /v1/domains/{domain}/ingest-auth)");
   }
@@ -80,13 +91,14 @@ export async function startService(config: Config, logger: Logger = createLogger
     (stopping ??= (async () => {
       ready = false;
       logger.info("shutting down: no new publishers or requests, finishing in-flight ones");
-      await Promise.all([rtmp.close(), closeHttp(http)]);
+      // Closing the ingest servers ends their publishers' streams (and so the relays' input).
+      await Promise.all([rtmp.close(), srt.close(), closeHttp(http)]);
       hub.closeAll();
-      await relays.stop();
+      await Promise.all([relays.stop(), media.stop()]); // recorders finalise their files before the store closes
       await store.close();
       logger.info("stopped");
     })());
-  return { httpUrl, rtmpUrl, stop };
+  return { httpUrl, rtmpUrl, srtUrl, stop };
 }
 
 const showHost = (host: string) => (host.includes(":") ? `[${host}]` : host);

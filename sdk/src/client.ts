@@ -4,6 +4,10 @@ import { QuotaResource } from "./resources/quota";
 import { RelayTemplates } from "./resources/relay-templates";
 import { Relays } from "./resources/relays";
 import { Streams } from "./resources/streams";
+import { TranscodeTemplates } from "./resources/transcode-templates";
+import { SnapshotConfigResource } from "./resources/snapshot-config";
+import { RecordingConfigResource } from "./resources/recording-config";
+import { Recordings } from "./resources/recordings";
 import { SDK_VERSION } from "./version";
 
 export interface ClientOptions {
@@ -31,6 +35,10 @@ export interface LiveRelayClient {
   readonly streams: Streams;
   readonly quota: QuotaResource;
   readonly ingestAuth: IngestAuthResource;
+  readonly transcodeTemplates: TranscodeTemplates;
+  readonly snapshotConfig: SnapshotConfigResource;
+  readonly recordingConfig: RecordingConfigResource;
+  readonly recordings: Recordings;
 }
 
 const DEFAULTS = { timeoutMs: 30_000, maxRetries: 3, retryBaseDelayMs: 250, retryMaxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
@@ -86,5 +94,9 @@ export function createClient(options: ClientOptions): LiveRelayClient {
     streams: new Streams(http),
     quota: new QuotaResource(http),
     ingestAuth: new IngestAuthResource(http),
+    transcodeTemplates: new TranscodeTemplates(http),
+    snapshotConfig: new SnapshotConfigResource(http),
+    recordingConfig: new RecordingConfigResource(http),
+    recordings: new Recordings(http),
   };
 }

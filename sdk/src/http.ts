@@ -32,12 +32,27 @@ export interface RequestSpec extends RequestOptions {
   query?: Query;
   body?: unknown;
   idempotencyKey?: string;
+  /** Extra request headers (e.g. Range). */
+  headers?: Record<string, string>;
+  /** The response body is bytes (a file), not JSON: any media type is accepted. */
+  binary?: boolean;
+}
+
+/** A binary (file) response: its bytes and the headers a caller may need. */
+export interface BinaryResponse {
+  status: number;
+  data: Buffer;
+  contentType: string | undefined;
+  /** `bytes start-end/size` on a 206. */
+  contentRange: string | undefined;
 }
 
 interface RawResponse {
   status: number;
   headers: Record<string, unknown>;
   text: string;
+  /** The bytes, for binary requests. */
+  data?: Buffer;
 }
 
 type Attempt = { kind: "response"; response: RawResponse } | { kind: "failure"; error: LiveRelayError };
@@ -72,6 +87,17 @@ export class Transport {
   async json<S extends z.ZodType>(schema: S, spec: RequestSpec): Promise<z.output<S>> {
     const response = await this.send(spec);
     return this.parse(schema, response, spec);
+  }
+
+  /** A call answered with a file: its bytes (a 2xx); errors are mapped like JSON calls. */
+  async bytes(spec: RequestSpec): Promise<BinaryResponse> {
+    const response = await this.send({ ...spec, binary: true });
+    return {
+      status: response.status,
+      data: response.data ?? Buffer.alloc(0),
+      contentType: header(response.headers, "content-type"),
+      contentRange: header(response.headers, "content-range"),
+    };
   }
 
   /** A call answered with 204 (or any 2xx whose body does not matter). */
@@ -115,22 +141,26 @@ export class Transport {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const headers: Record<string, string> = {
-      accept: "application/json",
+      ...spec.headers,
+      accept: spec.binary ? "*/*" : "application/json",
       authorization: `Bearer ${this.o.token}`,
       "user-agent": this.o.userAgent,
     };
     if (spec.body !== undefined) headers["content-type"] = "application/json";
     if (spec.idempotencyKey !== undefined) headers["idempotency-key"] = spec.idempotencyKey;
     try {
-      const res = await this.axios.request<string>({
+      const res = await this.axios.request<string | Buffer>({
         method: spec.method,
         url: this.o.baseUrl + spec.path + queryString(spec.query),
         data: spec.body === undefined ? undefined : JSON.stringify(spec.body),
         headers,
         signal: controller.signal,
+        responseType: spec.binary ? "arraybuffer" : "text",
       });
-      const text = typeof res.data === "string" ? res.data : "";
-      return { kind: "response", response: { status: res.status, headers: res.headers as Record<string, unknown>, text } };
+      const data = Buffer.isBuffer(res.data) ? res.data : undefined;
+      // A binary call's error body is still the API's JSON: decoded for the error mapping.
+      const text = typeof res.data === "string" ? res.data : (data?.toString("utf8") ?? "");
+      return { kind: "response", response: { status: res.status, headers: res.headers as Record<string, unknown>, text, data } };
     } catch (err) {
       // The caught error holds the request config (Authorization header, URL, body): keep only its code and message.
       if (controller.signal.aborted) {

@@ -15,12 +15,16 @@ export {
   type ApiErrorCode,
   type ValidationIssue,
 } from "./errors";
-export type { RequestOptions } from "./http";
+export type { RequestOptions, BinaryResponse } from "./http";
 export type { RelayTemplates, RelayTemplateListParams, RelayTemplateFilters, CreateOptions, WaitForStateOptions } from "./resources/relay-templates";
 export type { Relays } from "./resources/relays";
 export type { Streams } from "./resources/streams";
 export type { QuotaResource } from "./resources/quota";
 export type { IngestAuthResource } from "./resources/ingest-auth";
+export type { TranscodeTemplates } from "./resources/transcode-templates";
+export type { SnapshotConfigResource } from "./resources/snapshot-config";
+export type { RecordingConfigResource } from "./resources/recording-config";
+export type { Recordings, RecordingListParams, RecordingFilters, DownloadOptions } from "./resources/recordings";
 export { redactUrl, redactText } from "./redact";
 export { SDK_VERSION } from "./version";
 export * from "./schemas";

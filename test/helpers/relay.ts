@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import dgram from "node:dgram";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -10,6 +11,15 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as net.AddressInfo).port;
   await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** A UDP port that was free a moment ago (for SRT listeners). */
+export async function freeUdpPort(): Promise<number> {
+  const socket = dgram.createSocket("udp4");
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
+  const port = socket.address().port;
+  await new Promise<void>((r) => socket.close(r));
   return port;
 }
 
@@ -58,6 +68,17 @@ export function rtmpDestination(port: number, file: string, streamPath = "app/ke
     stdio: ["ignore", "ignore", "pipe"],
   });
   return { ...track(child), url: `rtmp://127.0.0.1:${port}/${streamPath}`, file };
+}
+
+/**
+ * An SRT destination: an ffmpeg listener saving what it receives to an MPEG-TS file. It exits
+ * when its caller (the relay) goes away; the URL returned is what a template points at.
+ */
+export function srtDestination(port: number, file: string): Proc & { url: string; file: string } {
+  const child = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-i", `srt://127.0.0.1:${port}?mode=listener`, "-map", "0", "-c", "copy", "-f", "mpegts", file], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  return { ...track(child), url: `srt://127.0.0.1:${port}?streamid=dest-key&latency=200`, file };
 }
 
 /** Publishes a lavfi test pattern (H.264 + AAC, 2 s GOP) over RTMP for `seconds`. */

@@ -5,6 +5,7 @@ import FindMyWay from "find-my-way";
 import type { Logger } from "pino";
 import { ApiProblem, notFound, unauthorized } from "./errors";
 import { readJsonBody } from "./body";
+import { streamFile } from "./file-reply";
 import type { Reply, Route } from "./route";
 import { validate } from "./validate";
 import type { Metrics } from "../metrics/metrics";
@@ -89,6 +90,10 @@ function problemReply(err: unknown, log: Logger): Reply {
 function send(res: ServerResponse, reply: Reply, requestId: string) {
   if (res.headersSent) return;
   const headers: Record<string, string> = { "x-request-id": requestId, ...reply.headers };
+  if (reply.file) {
+    res.writeHead(reply.status, headers);
+    return streamFile(res, reply.file);
+  }
   let payload: string | undefined;
   if (reply.raw) {
     headers["content-type"] = reply.raw.contentType;

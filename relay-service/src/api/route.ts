@@ -18,6 +18,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Raw payload already serialised (metrics text, OpenAPI document); skips JSON encoding. */
   raw?: { contentType: string; text: string };
+  /** A file streamed from disk, bytes start..end inclusive (see fileReply: headers and status are set there). */
+  file?: { path: string; start: number; end: number };
 }
 
 export interface ResponseSpec {

@@ -1,6 +1,7 @@
 import type { FlvTagType } from "./flv";
 import { FlvGopCache } from "./flv-gop-cache";
 import type { Subscriber } from "./subscriber";
+import { TsGopCache } from "./ts-gop-cache";
 
 export type IngestProtocol = "rtmp" | "srt";
 
@@ -28,7 +29,8 @@ export class LiveStream {
   readonly startedAt = new Date();
   private readonly subscribers = new Set<Subscriber>();
   private readonly pending = new Set<Pending>();
-  private readonly gop = new FlvGopCache();
+  /** RTMP streams are FLV to their readers, SRT streams MPEG-TS: each has its own start cache. */
+  private readonly gop: FlvGopCache | TsGopCache;
   private ended = false;
   private bytesIn = 0;
   private window: { at: number; bytes: number }[] = [];
@@ -37,15 +39,23 @@ export class LiveStream {
     readonly key: StreamKey,
     readonly protocol: IngestProtocol,
     private readonly onOverflow: (s: Subscriber) => void = () => {},
-  ) {}
+  ) {
+    this.gop = protocol === "srt" ? new TsGopCache() : new FlvGopCache();
+  }
 
   /** RTMP ingest: one FLV tag body. */
   pushFlvTag(type: FlvTagType, timestamp: number, payload: Buffer): void {
-    if (this.ended) return;
+    if (this.ended || !(this.gop instanceof FlvGopCache)) return;
     this.countIn(payload.length);
-    const tag = this.gop.add(type, timestamp, payload);
-    for (const s of this.subscribers) this.deliver(s, tag);
-    if (this.pending.size > 0 && this.gop.joinable) this.admitPending();
+    this.broadcast(this.gop.add(type, timestamp, payload));
+  }
+
+  /** SRT ingest: MPEG-TS bytes as received (need not be packet-aligned); readers get whole packets. */
+  pushTs(chunk: Buffer): void {
+    if (this.ended || !(this.gop instanceof TsGopCache)) return;
+    this.countIn(chunk.length);
+    const packets = this.gop.add(chunk);
+    if (packets.length > 0) this.broadcast(packets);
   }
 
   /** Adds a reader; it gets the cached start (headers + GOP) then every new tag. */
@@ -80,17 +90,13 @@ export class LiveStream {
     return this.subscribers.size + this.pending.size;
   }
 
-  /** Media facts for the streams API, from onMetaData when the encoder sent it. */
+  /** Media facts for the streams API: from onMetaData (RTMP) or the PMT (SRT). */
   describe() {
-    const m = this.gop.metadata ?? {};
     return {
       appName: this.key.appName,
       streamName: this.key.streamName,
       protocol: this.protocol,
-      videoCodec: codecName(m.videocodecid, VIDEO_CODECS),
-      audioCodec: codecName(m.audiocodecid, AUDIO_CODECS),
-      width: typeof m.width === "number" ? Math.round(m.width) : null,
-      height: typeof m.height === "number" ? Math.round(m.height) : null,
+      ...this.gop.mediaInfo(),
       bitrateKbps: this.bitrateKbps(),
       startedAt: this.startedAt.toISOString(),
     };
@@ -117,6 +123,11 @@ export class LiveStream {
     else this.window.push({ at: now, bytes });
   }
 
+  private broadcast(chunk: Buffer) {
+    for (const s of this.subscribers) this.deliver(s, chunk);
+    if (this.pending.size > 0 && this.gop.joinable) this.admitPending();
+  }
+
   private admit(subscriber: Subscriber) {
     this.subscribers.add(subscriber);
     for (const chunk of this.gop.snapshot()) this.deliver(subscriber, chunk);
@@ -137,21 +148,4 @@ export class LiveStream {
     }
     subscriber.write(chunk);
   }
-}
-
-const VIDEO_CODECS: Record<string, string> = { "7": "h264", "12": "hevc", "13": "av1", hvc1: "hevc", av01: "av1", vp09: "vp9", avc1: "h264", "2": "h263", "4": "vp6" };
-const AUDIO_CODECS: Record<string, string> = { "10": "aac", "2": "mp3", "11": "speex", mp4a: "aac", Opus: "opus", ".mp3": "mp3", "ac-3": "ac3" };
-
-/** onMetaData codec ids are numbers (7 = AVC) or FourCCs, as numbers or strings (Enhanced RTMP). */
-function codecName(id: unknown, names: Record<string, string>): string | null {
-  if (typeof id === "string") return names[id] ?? id;
-  if (typeof id !== "number") return null;
-  if (names[String(id)]) return names[String(id)];
-  if (id > 0xffffff) return fourCc(id, names);
-  return `codec-${id}`;
-}
-
-function fourCc(n: number, names: Record<string, string>): string {
-  const s = String.fromCharCode((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-  return names[s] ?? s;
 }

@@ -13,15 +13,37 @@ export interface StreamHubEvents {
  */
 export class StreamHub extends EventEmitter<StreamHubEvents> {
   private readonly streams = new Map<string, LiveStream>();
+  /** Stream key → until when (ms since epoch) a reservation holds it. */
+  private readonly reservations = new Map<string, number>();
 
-  /** Claims a stream for a publisher; null when it is already live (the first publisher keeps it). */
-  publish(key: StreamKey, protocol: IngestProtocol): LiveStream | null {
+  /**
+   * Claims a stream for a publisher; null when it is already live (the first publisher keeps
+   * it) or reserved, unless `fromReservation`: an SRT connection whose caller was accepted at
+   * the handshake, which takes the reservation over.
+   */
+  publish(key: StreamKey, protocol: IngestProtocol, opts: { fromReservation?: boolean } = {}): LiveStream | null {
     const id = streamKeyString(key);
-    if (this.streams.has(id)) return null;
+    if (this.streams.has(id) || (!opts.fromReservation && this.isReserved(id))) return null;
+    this.reservations.delete(id);
     const stream = new LiveStream(key, protocol, (s) => this.emit("subscriber-overflow", stream, s.name));
     this.streams.set(id, stream);
     this.emit("stream-start", stream);
     return stream;
+  }
+
+  /**
+   * Holds a key for `holdMs` for an SRT caller accepted at the handshake whose connection has
+   * not arrived yet: other publishers (RTMP) are refused meanwhile. False when the key is live.
+   * Another accepted SRT caller renews the hold rather than being refused, and the first to
+   * connect wins: a caller whose handshake fails after the hold (wrong passphrase) never
+   * arrives, and must not keep the rightful publisher out.
+   */
+  reserve(key: StreamKey, holdMs: number): boolean {
+    const id = streamKeyString(key);
+    if (this.streams.has(id)) return false;
+    if (this.reservations.size >= 1000) this.dropExpiredReservations();
+    this.reservations.set(id, Date.now() + holdMs);
+    return true;
   }
 
   /** Ends a publication; only the stream object that holds the key can end it. */
@@ -43,6 +65,19 @@ export class StreamHub extends EventEmitter<StreamHubEvents> {
 
   list(domain?: string): LiveStream[] {
     return [...this.streams.values()].filter((s) => domain === undefined || s.key.domain === domain);
+  }
+
+  private isReserved(id: string): boolean {
+    const until = this.reservations.get(id);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.reservations.delete(id);
+    return false;
+  }
+
+  private dropExpiredReservations(): void {
+    const now = Date.now();
+    for (const [id, until] of this.reservations) if (until <= now) this.reservations.delete(id);
   }
 
   /** Ends every stream (service shutdown). */

@@ -1,23 +1,30 @@
-import type { ChildProcess } from "node:child_process";
-import type { Writable } from "node:stream";
-import { redactText } from "@liverelay/sdk";
-import { spawnSupervised, terminate } from "../supervisor/child-process";
+import { FfmpegSubscriber } from "../supervisor/ffmpeg-subscriber";
 import { ffmpegOutput } from "./destination";
-import { ProgressParser } from "./progress";
 import type { RelayEngine, RelayEngineOptions, RelayExit, RelayStats } from "./relay-engine";
 
-const STDERR_TAIL_BYTES = 4_096;
 /** An output socket stuck for this long fails the write (µs, ffmpeg's unit). */
 const OUTPUT_RW_TIMEOUT_US = 10_000_000;
 
+/**
+ * How much input ffmpeg reads before it starts: as little as the format allows, since it
+ * delays every relay start (ffmpeg's default is up to 5 s of analysis).
+ */
+const INPUT_PROBING: Record<RelayEngineOptions["inputFormat"], string[]> = {
+  // The hub starts every FLV reader with metadata and sequence headers: nothing to look for.
+  flv: ["-probesize", "32", "-analyzeduration", "0"],
+  // MPEG-TS carries codec parameters in-band (SPS in the keyframe the hub starts the reader
+  // at, the ADTS header of the first audio frame, whose PES may come ~250 ms later), and since
+  // a stream may appear at any time ffmpeg always reads the whole analyzeduration of media:
+  // 1 s, most of which the cached GOP usually covers at once. A copy needs no frame-rate
+  // estimate (-fpsprobesize 0), which would otherwise wait for ~20 frames.
+  mpegts: ["-probesize", "2000000", "-analyzeduration", "1000000", "-fpsprobesize", "0"],
+};
+
+/** ffmpeg's arguments after the common ones (see FfmpegSubscriber). */
 export function ffmpegRelayArgs(opts: RelayEngineOptions): string[] {
   const out = ffmpegOutput(opts.destinationUrl);
   return [
-    "-hide_banner", "-nostdin", "-loglevel", "warning",
-    "-progress", "pipe:3", "-stats_period", "0.5",
-    // The hub starts every reader with metadata and sequence headers, so little probing is
-    // needed; ffmpeg's default (5 s of analysis) would delay every relay start by seconds.
-    "-probesize", "32", "-analyzeduration", "0",
+    ...INPUT_PROBING[opts.inputFormat],
     "-f", opts.inputFormat, "-i", "pipe:0",
     "-map", "0", "-c", "copy",
     ...(out.format === "flv" ? ["-flvflags", "no_duration_filesize"] : []),
@@ -27,59 +34,43 @@ export function ffmpegRelayArgs(opts: RelayEngineOptions): string[] {
 }
 
 /**
- * The relay as one ffmpeg process: the hub writes the stream to its stdin, ffmpeg copies it
- * to the destination, `-progress` on fd 3 gives the stats. stdin's buffer is the reader queue.
+ * The relay as one ffmpeg process fed from the hub (FfmpegSubscriber): ffmpeg copies the
+ * stream to the destination, `-progress` gives the stats.
  */
 export class FfmpegRelay implements RelayEngine {
   readonly name: string;
-  private child?: ChildProcess;
-  private stdin?: Writable;
-  private exitHandlers: ((e: RelayExit) => void)[] = [];
-  private stderrTail = "";
-  private reason: RelayExit | undefined;
+  private readonly worker: FfmpegSubscriber;
   private current: RelayStats = { bytesOut: 0, bitrateKbps: 0, fps: 0, lastProgressAt: 0 };
   private lastSample = { at: 0, bytes: 0 };
-  private killing?: Promise<void>;
 
-  constructor(
-    private readonly opts: RelayEngineOptions,
-    private readonly ffmpegPath = process.env.LIVERELAY_FFMPEG ?? "ffmpeg",
-  ) {
+  constructor(opts: RelayEngineOptions, ffmpegPath?: string) {
     this.name = `relay ${opts.templateId}`;
+    this.worker = new FfmpegSubscriber({
+      name: this.name,
+      args: ffmpegRelayArgs(opts),
+      onProgress: (p) => this.onProgress(p.totalSize, p.fps),
+      ffmpegPath,
+    });
   }
 
   start(): void {
-    const child = spawnSupervised(this.ffmpegPath, ffmpegRelayArgs(this.opts), { stdio: ["pipe", "ignore", "pipe", "pipe"] });
-    this.child = child;
-    this.stdin = child.stdin!;
-    this.stdin.on("error", () => {}); // EPIPE when ffmpeg dies first; the exit handler reports it
-    child.stderr!.on("data", (d: Buffer) => {
-      this.stderrTail = (this.stderrTail + d.toString()).slice(-STDERR_TAIL_BYTES);
-    });
-    const progress = new ProgressParser((p) => this.onProgress(p.totalSize, p.fps));
-    (child.stdio[3] as NodeJS.ReadableStream).on("data", (d: Buffer) => progress.push(d));
-    child.once("error", (err) => this.finish({ kind: "failed", message: `cannot start ffmpeg: ${err.message}` }));
-    child.once("exit", (code, signal) => this.finish(this.reason ?? { kind: "failed", message: this.failureMessage(code, signal) }));
+    this.worker.start();
   }
 
   write(chunk: Buffer): void {
-    if (this.stdin?.writable) this.stdin.write(chunk);
+    this.worker.write(chunk);
   }
 
   queuedBytes(): number {
-    return this.stdin?.writableLength ?? 0;
+    return this.worker.queuedBytes();
   }
 
-  /** The hub ends the stream or drops this reader: let ffmpeg drain, then it exits on EOF. */
   close(reason: "ended" | "overflow"): void {
-    this.reason ??= reason === "ended" ? { kind: "source-ended" } : { kind: "overflow" };
-    if (reason === "overflow") void this.kill();
-    else this.stdin?.end();
+    this.worker.close(reason);
   }
 
-  async stop(): Promise<void> {
-    this.reason ??= { kind: "stopped" };
-    await this.kill();
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   stats(): RelayStats {
@@ -87,13 +78,7 @@ export class FfmpegRelay implements RelayEngine {
   }
 
   onExit(fn: (exit: RelayExit) => void): void {
-    this.exitHandlers.push(fn);
-  }
-
-  /** Idempotent: the supervisor may ask again on every tick until the process is gone. */
-  private kill(): Promise<void> {
-    this.stdin?.destroy();
-    return (this.killing ??= this.child ? terminate(this.child) : Promise.resolve());
+    this.worker.onExit(fn);
   }
 
   private onProgress(totalSize: number, fps: number) {
@@ -105,17 +90,5 @@ export class FfmpegRelay implements RelayEngine {
     this.lastSample = { at: now, bytes: totalSize };
     this.current.bytesOut = totalSize;
     this.current.fps = fps;
-  }
-
-  private failureMessage(code: number | null, signal: NodeJS.Signals | null): string {
-    const last = this.stderrTail.trim().split("\n").slice(-2).join(" | ");
-    const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
-    return redactText(`ffmpeg ${how}${last ? `: ${last}` : ""}`);
-  }
-
-  private finish(exit: RelayExit) {
-    const handlers = this.exitHandlers;
-    this.exitHandlers = [];
-    for (const h of handlers) h(exit);
   }
 }

@@ -1,4 +1,5 @@
 import type { Subscriber } from "../hub/subscriber";
+import type { FfmpegExit } from "../supervisor/ffmpeg-subscriber";
 
 export interface RelayStats {
   bytesOut: number;
@@ -8,7 +9,7 @@ export interface RelayStats {
   lastProgressAt: number;
 }
 
-export type RelayExit = { kind: "source-ended" } | { kind: "overflow" } | { kind: "stopped" } | { kind: "failed"; message: string };
+export type RelayExit = FfmpegExit;
 
 /**
  * One relay of one stream to one destination. Small on purpose: an in-process copy engine

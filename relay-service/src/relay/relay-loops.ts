@@ -3,9 +3,12 @@ import net from "node:net";
 import type { RelayTemplate } from "@liverelay/sdk/schemas";
 import { streamKeyString, type StreamKey } from "../hub/live-stream";
 import { resolveStreamKey } from "../ingest/stream-identity";
+import { srtPublishTarget } from "../ingest/srt-ingest";
 
 export interface SelfIngest {
   rtmpPort: number;
+  /** Absent: SRT destinations are never this service (unit tests of RTMP-only setups). */
+  srtPort?: number;
   host: string;
   defaultDomain: string;
 }
@@ -18,7 +21,7 @@ function localHosts(bindHost: string): Set<string> {
 }
 
 /**
- * A destination that is this service's own RTMP ingest makes the stream live in another
+ * A destination that is this service's own RTMP or SRT ingest makes the stream live in another
  * domain (cross-domain relay). Returns the stream it would publish, or null.
  */
 export function selfIngestTarget(destinationUrl: string, self: SelfIngest, hosts = localHosts(self.host)): StreamKey | null {
@@ -28,14 +31,34 @@ export function selfIngestTarget(destinationUrl: string, self: SelfIngest, hosts
   } catch {
     return null;
   }
-  if (url.protocol !== "rtmp:") return null;
   const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
   const isLocal = hosts.has(host) || (net.isIPv4(host) && host.startsWith("127."));
-  if (!isLocal || Number(url.port || 1935) !== self.rtmpPort) return null;
+  if (!isLocal) return null;
+  if (url.protocol === "srt:") return Number(url.port) === self.srtPort ? srtSelfTarget(destinationUrl, self) : null;
+  if (url.protocol !== "rtmp:" || Number(url.port || 1935) !== self.rtmpPort) return null;
   const [app, stream] = url.pathname.split("/").filter(Boolean);
   if (!app || !stream) return null;
   const resolved = resolveStreamKey({ app, streamName: stream, query: url.searchParams, host: url.hostname }, self.defaultDomain);
   return resolved.ok ? resolved.key : null;
+}
+
+/**
+ * The stream an SRT destination on our own port publishes to. The streamid is read from the
+ * raw query as ffmpeg reads it (up to the next `&`): an unencoded `#!::` would be a URL fragment.
+ */
+function srtSelfTarget(destinationUrl: string, self: SelfIngest): StreamKey | null {
+  const query = destinationUrl.slice(destinationUrl.indexOf("?") + 1);
+  const raw = /(?:^|&)streamid=([^&]*)/.exec(query)?.[1];
+  if (raw === undefined) return null;
+  let streamId: string;
+  try {
+    streamId = decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+  const parsed = srtPublishTarget(streamId);
+  const resolved = parsed.ok ? resolveStreamKey(parsed.target, self.defaultDomain) : null;
+  return resolved?.ok ? resolved.key : null;
 }
 
 /**

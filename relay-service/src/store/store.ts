@@ -1,4 +1,5 @@
 import type { RelayTemplate, RelayMode } from "@liverelay/sdk/schemas";
+import type { MediaStore } from "./media";
 
 /** What a template holds besides its identity and timestamps, as the API validated it. */
 export interface TemplateFields {
@@ -52,7 +53,7 @@ export type TemplateChange = (current: RelayTemplate) => Pick<TemplateFields, "m
  * SQLite one without touching the HTTP layer. Every method that writes is atomic; the
  * quota and the idempotency check happen inside the same transaction as the insert.
  */
-export interface Store {
+export interface Store extends MediaStore {
   readonly kind: string;
   isOpen(): boolean;
   createRelayTemplate(cmd: {
@@ -71,6 +72,8 @@ export interface Store {
   /** Every template of every domain: the relay scheduler's view. */
   listAllRelayTemplates(): Promise<RelayTemplate[]>;
   getIngestAuth(domain: string): Promise<IngestAuthRecord | null>;
+  /** Every domain's ingest auth: loaded once at start by the publish gate's cache. */
+  listIngestAuth(): Promise<IngestAuthRecord[]>;
   setIngestAuth(record: IngestAuthRecord): Promise<void>;
   deleteIngestAuth(domain: string): Promise<boolean>;
   close(): Promise<void>;

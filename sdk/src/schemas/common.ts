@@ -47,6 +47,7 @@ export const ErrorCode = z.enum([
   "QuotaExceeded",
   "PayloadTooLarge",
   "UnsupportedMediaType",
+  "RangeNotSatisfiable",
   "RateLimited",
   "Internal",
 ]);

@@ -23,6 +23,9 @@ describe("service lifecycle", () => {
       const lines = svc.logs().filter((l) => String(l.msg).startsWith("liverelay ready"));
       expect(lines).toHaveLength(1);
       expect(lines[0].http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(lines[0].rtmp).toBe(`rtmp://127.0.0.1:${lines[0].rtmpPort}`);
+      expect(lines[0].srt).toBe(`srt://127.0.0.1:${lines[0].srtPort}`);
+      expect(lines[0].srtPort).not.toBe(0); // the port actually bound, not the requested 0
       expect((await fetch(`${svc.url}/readyz`)).status).toBe(200);
     } finally {
       await svc.stop();

@@ -45,6 +45,22 @@ describe("relay loops", () => {
     expect(selfIngestTarget("rtmp://127.0.0.1:1936/live/s", self)).toBeNull();
     expect(selfIngestTarget("rtmp://a.rtmp.youtube.com/live2/k", self)).toBeNull();
   });
+  it("recognises this service's own SRT port, reading the streamid as ffmpeg does", () => {
+    const srtSelf = { ...self, srtPort: 10080 };
+    const key = { domain: "b.example.com", appName: "live", streamName: "s" };
+    expect(selfIngestTarget("srt://127.0.0.1:10080?streamid=#!::h=b.example.com,r=live/s,m=publish&latency=200", srtSelf)).toEqual(key);
+    expect(selfIngestTarget(`srt://localhost:10080?latency=200&streamid=${encodeURIComponent("#!::h=b.example.com,r=/live/s,m=publish")}`, srtSelf)).toEqual(key);
+    expect(selfIngestTarget("srt://127.0.0.1:10080?streamid=publish:live/s", srtSelf)).toEqual({ ...key, domain: "default" });
+    expect(selfIngestTarget("srt://127.0.0.1:10081?streamid=publish:live/s", srtSelf)).toBeNull();
+    expect(selfIngestTarget("srt://127.0.0.1:10080?streamid=#!::r=live/s,m=request", srtSelf)).toBeNull();
+    expect(selfIngestTarget("srt://127.0.0.1:10080?streamid=publish:live/s", self)).toBeNull(); // no SRT port known
+  });
+  it("flags an SRT loop a → b → a", () => {
+    const srtSelf = { ...self, srtPort: 10080 };
+    const sid = (d: string) => `srt://127.0.0.1:10080?streamid=#!::h=${d},r=live/s,m=publish`;
+    const loops = findRelayLoops([t("ab", "a.example.com", sid("b.example.com")), t("ba", "b.example.com", sid("a.example.com")), t("bc", "b.example.com", sid("c.example.com"))], srtSelf);
+    expect([...loops].sort()).toEqual(["ab", "ba"]);
+  });
   it("flags a → b → a and a → a, not a → b alone or a chain", () => {
     const loops = findRelayLoops(
       [

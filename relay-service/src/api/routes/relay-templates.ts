@@ -15,6 +15,7 @@ import {
 import { ErrorBody } from "@liverelay/sdk/schemas";
 import type { z } from "zod";
 import type { Store, TemplateFields } from "../../store/store";
+import { decodeCursor, encodeCursor } from "../cursor";
 import { badRequest, conflict, immutableField, notFound, quotaExceeded } from "../errors";
 import { defineRoute, type Reply, type Route } from "../route";
 
@@ -31,17 +32,6 @@ const errors = {
   401: { description: "Missing or invalid bearer token", schema: ErrorBody },
 };
 const base = "/v1/domains/:domain/relay-templates";
-
-const encodeCursor = (lastId: string) => Buffer.from(JSON.stringify({ after: lastId })).toString("base64url");
-function decodeCursor(cursor: string): string {
-  try {
-    const after = (JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after?: unknown }).after;
-    if (typeof after === "string") return after;
-  } catch {
-    /* fall through */
-  }
-  throw badRequest("cursor is not valid: pass nextCursor from a previous page unchanged", "cursor");
-}
 
 /** The schedule rules that depend on the clock, applied to the template as it will be stored. */
 function assertWindow(window: RelayWindow, now: Date) {

@@ -9,6 +9,8 @@ export interface RelayRoutesDeps {
   store: Store;
   hub: StreamHub;
   supervisor: RelaySupervisor;
+  /** Awaited after every ingest-auth write, so the answer means the publish gate applies it. */
+  ingestAuthChanged: (domain: string) => Promise<void>;
 }
 
 const errors = {
@@ -57,11 +59,11 @@ export function relayRoutes(deps: RelayRoutesDeps): Route[] {
       responses: { 200: { description: "Live streams", schema: LiveStreamList }, ...errors },
       handle: ({ params }) => ({ status: 200, body: { items: deps.hub.list(params.domain).map((s) => s.describe()) } }),
     }),
-    ...ingestAuthRoutes(deps.store),
+    ...ingestAuthRoutes(deps.store, deps.ingestAuthChanged),
   ];
 }
 
-function ingestAuthRoutes(store: Store): Route[] {
+function ingestAuthRoutes(store: Store, changed: (domain: string) => Promise<void>): Route[] {
   const path = "/v1/domains/:domain/ingest-auth";
   const view = (domain: string, r: { srtPassphrase: string | null; updatedAt: string } | null) => ({
     domain,
@@ -83,6 +85,7 @@ function ingestAuthRoutes(store: Store): Route[] {
       async handle({ params, body }) {
         const record = { domain: params.domain, key: body.key, srtPassphrase: body.srtPassphrase ?? null, updatedAt: new Date().toISOString() };
         await store.setIngestAuth(record);
+        await changed(params.domain);
         return { status: 200, body: view(params.domain, record) };
       },
     }),
@@ -108,6 +111,7 @@ function ingestAuthRoutes(store: Store): Route[] {
       responses: { 204: { description: "Ingest auth is off" }, ...errors },
       async handle({ params }) {
         await store.deleteIngestAuth(params.domain);
+        await changed(params.domain);
         return { status: 204 };
       },
     }),

@@ -45,4 +45,49 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "media processing: transcode templates, snapshot and recording configs, recording index",
+    sql: `
+      CREATE TABLE transcode_templates (
+        domain     TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        app_name   TEXT NOT NULL,
+        spec       TEXT NOT NULL, -- JSON {video, audio}, as validated by the API
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (domain, id)
+      );
+      CREATE TABLE snapshot_configs (
+        domain           TEXT NOT NULL,
+        app_name         TEXT NOT NULL,
+        interval_seconds INTEGER NOT NULL,
+        keep             INTEGER NOT NULL,
+        updated_at       TEXT NOT NULL,
+        PRIMARY KEY (domain, app_name)
+      );
+      CREATE TABLE recording_configs (
+        domain          TEXT NOT NULL,
+        app_name        TEXT NOT NULL,
+        format          TEXT NOT NULL CHECK (format IN ('mp4', 'flv', 'hls')),
+        segment_seconds INTEGER NOT NULL,
+        updated_at      TEXT NOT NULL,
+        PRIMARY KEY (domain, app_name)
+      );
+      CREATE TABLE recordings (
+        id               TEXT PRIMARY KEY,
+        domain           TEXT NOT NULL,
+        app_name         TEXT NOT NULL,
+        stream_name      TEXT NOT NULL,
+        format           TEXT NOT NULL,
+        path             TEXT NOT NULL,
+        started_at       TEXT NOT NULL,
+        ended_at         TEXT,
+        duration_seconds REAL,
+        bytes            INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX recordings_by_domain ON recordings (domain, id);
+      CREATE INDEX recordings_unfinished ON recordings (id) WHERE ended_at IS NULL;
+    `,
+  },
 ];

@@ -2,8 +2,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import type { RelayTemplate } from "@liverelay/sdk/schemas";
+import type { RecordingConfig, RelayTemplate, SnapshotConfig, TranscodeTemplate } from "@liverelay/sdk/schemas";
 import type { CreateTemplateResult, IdempotencyClaim, IngestAuthRecord, Store, TemplateChange, TemplateFields, TemplateFilter, TemplatePage } from "../store";
+import type { RecordingEnd, RecordingFilter, RecordingPage, RecordingRecord, TranscodeSpec } from "../media";
 import { MIGRATIONS } from "./migrations";
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -192,10 +193,12 @@ export class SqliteStore implements Store {
   }
 
   async getIngestAuth(domain: string): Promise<IngestAuthRecord | null> {
-    const row = this.stmt("SELECT domain, key, srt_passphrase, updated_at FROM ingest_auth WHERE domain = ?").get(domain) as
-      | { domain: string; key: string; srt_passphrase: string | null; updated_at: string }
-      | undefined;
-    return row ? { domain: row.domain, key: row.key, srtPassphrase: row.srt_passphrase, updatedAt: row.updated_at } : null;
+    const row = this.stmt("SELECT domain, key, srt_passphrase, updated_at FROM ingest_auth WHERE domain = ?").get(domain) as IngestAuthRow | undefined;
+    return row ? toIngestAuth(row) : null;
+  }
+
+  async listIngestAuth(): Promise<IngestAuthRecord[]> {
+    return (this.stmt("SELECT domain, key, srt_passphrase, updated_at FROM ingest_auth ORDER BY domain").all() as IngestAuthRow[]).map(toIngestAuth);
   }
 
   async setIngestAuth(r: IngestAuthRecord): Promise<void> {
@@ -211,6 +214,124 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => this.stmt("DELETE FROM ingest_auth WHERE domain = ?").run(domain).changes > 0)();
   }
 
+  // ---- media processing ----------------------------------------------------------
+
+  async putTranscodeTemplate(domain: string, id: string, spec: TranscodeSpec, now: Date): Promise<{ template: TranscodeTemplate; created: boolean }> {
+    return this.db.transaction(() => {
+      const at = isoSeconds(now);
+      const existing = this.stmt("SELECT created_at FROM transcode_templates WHERE domain = ? AND id = ?").pluck().get(domain, id) as string | undefined;
+      const row: TranscodeRow = { domain, id, app_name: spec.appName, spec: JSON.stringify({ video: spec.video, audio: spec.audio }), created_at: existing ?? at, updated_at: at };
+      this.stmt(
+        `INSERT INTO transcode_templates (domain, id, app_name, spec, created_at, updated_at) VALUES (@domain, @id, @app_name, @spec, @created_at, @updated_at)
+         ON CONFLICT (domain, id) DO UPDATE SET app_name = excluded.app_name, spec = excluded.spec, updated_at = excluded.updated_at`,
+      ).run(row);
+      return { template: toTranscodeTemplate(row), created: existing === undefined };
+    }).immediate();
+  }
+
+  async getTranscodeTemplate(domain: string, id: string): Promise<TranscodeTemplate | null> {
+    const row = this.stmt("SELECT * FROM transcode_templates WHERE domain = ? AND id = ?").get(domain, id) as TranscodeRow | undefined;
+    return row ? toTranscodeTemplate(row) : null;
+  }
+
+  async listTranscodeTemplates(domain: string): Promise<TranscodeTemplate[]> {
+    return (this.stmt("SELECT * FROM transcode_templates WHERE domain = ? ORDER BY id").all(domain) as TranscodeRow[]).map(toTranscodeTemplate);
+  }
+
+  async listAllTranscodeTemplates(): Promise<TranscodeTemplate[]> {
+    return (this.stmt("SELECT * FROM transcode_templates ORDER BY domain, id").all() as TranscodeRow[]).map(toTranscodeTemplate);
+  }
+
+  async deleteTranscodeTemplate(domain: string, id: string): Promise<boolean> {
+    return this.db.transaction(() => this.stmt("DELETE FROM transcode_templates WHERE domain = ? AND id = ?").run(domain, id).changes > 0)();
+  }
+
+  async setSnapshotConfig(c: SnapshotConfig): Promise<void> {
+    this.db.transaction(() =>
+      this.stmt(
+        `INSERT INTO snapshot_configs (domain, app_name, interval_seconds, keep, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (domain, app_name) DO UPDATE SET interval_seconds = excluded.interval_seconds, keep = excluded.keep, updated_at = excluded.updated_at`,
+      ).run(c.domain, c.appName, c.intervalSeconds, c.keep, c.updatedAt),
+    )();
+  }
+
+  async getSnapshotConfig(domain: string, appName: string): Promise<SnapshotConfig | null> {
+    const row = this.stmt("SELECT * FROM snapshot_configs WHERE domain = ? AND app_name = ?").get(domain, appName) as SnapshotRow | undefined;
+    return row ? toSnapshotConfig(row) : null;
+  }
+
+  async listAllSnapshotConfigs(): Promise<SnapshotConfig[]> {
+    return (this.stmt("SELECT * FROM snapshot_configs ORDER BY domain, app_name").all() as SnapshotRow[]).map(toSnapshotConfig);
+  }
+
+  async deleteSnapshotConfig(domain: string, appName: string): Promise<boolean> {
+    return this.db.transaction(() => this.stmt("DELETE FROM snapshot_configs WHERE domain = ? AND app_name = ?").run(domain, appName).changes > 0)();
+  }
+
+  async setRecordingConfig(c: RecordingConfig): Promise<void> {
+    this.db.transaction(() =>
+      this.stmt(
+        `INSERT INTO recording_configs (domain, app_name, format, segment_seconds, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (domain, app_name) DO UPDATE SET format = excluded.format, segment_seconds = excluded.segment_seconds, updated_at = excluded.updated_at`,
+      ).run(c.domain, c.appName, c.format, c.segmentSeconds, c.updatedAt),
+    )();
+  }
+
+  async getRecordingConfig(domain: string, appName: string): Promise<RecordingConfig | null> {
+    const row = this.stmt("SELECT * FROM recording_configs WHERE domain = ? AND app_name = ?").get(domain, appName) as RecordingConfigRow | undefined;
+    return row ? toRecordingConfig(row) : null;
+  }
+
+  async listAllRecordingConfigs(): Promise<RecordingConfig[]> {
+    return (this.stmt("SELECT * FROM recording_configs ORDER BY domain, app_name").all() as RecordingConfigRow[]).map(toRecordingConfig);
+  }
+
+  async deleteRecordingConfig(domain: string, appName: string): Promise<boolean> {
+    return this.db.transaction(() => this.stmt("DELETE FROM recording_configs WHERE domain = ? AND app_name = ?").run(domain, appName).changes > 0)();
+  }
+
+  async addRecording(r: RecordingRecord): Promise<void> {
+    this.db.transaction(() =>
+      this.stmt(
+        `INSERT INTO recordings (id, domain, app_name, stream_name, format, path, started_at, ended_at, duration_seconds, bytes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(r.id, r.domain, r.appName, r.streamName, r.format, r.path, r.startedAt, r.endedAt, r.durationSeconds, r.bytes),
+    )();
+  }
+
+  async finishRecording(id: string, end: RecordingEnd): Promise<boolean> {
+    return this.db.transaction(
+      () => this.stmt("UPDATE recordings SET ended_at = ?, duration_seconds = ?, bytes = ? WHERE id = ?").run(end.endedAt, end.durationSeconds, end.bytes, id).changes > 0,
+    )();
+  }
+
+  async getRecording(domain: string, id: string): Promise<RecordingRecord | null> {
+    const row = this.stmt("SELECT * FROM recordings WHERE domain = ? AND id = ?").get(domain, id) as RecordingRow | undefined;
+    return row ? toRecording(row) : null;
+  }
+
+  async listRecordings(domain: string, filter: RecordingFilter, page: { limit: number; afterId?: string }): Promise<RecordingPage> {
+    const where = ["domain = @domain", "id > @afterId"];
+    if (filter.appName !== undefined) where.push("app_name = @appName");
+    if (filter.streamName !== undefined) where.push("stream_name = @streamName");
+    const rows = this.stmt(`SELECT * FROM recordings WHERE ${where.join(" AND ")} ORDER BY id LIMIT @take`).all({
+      domain,
+      afterId: page.afterId ?? "",
+      take: page.limit + 1,
+      ...filter,
+    }) as RecordingRow[];
+    const items = rows.slice(0, page.limit).map(toRecording);
+    return { items, lastId: rows.length > page.limit ? items[items.length - 1].id : null };
+  }
+
+  async listUnfinishedRecordings(): Promise<RecordingRecord[]> {
+    return (this.stmt("SELECT * FROM recordings WHERE ended_at IS NULL ORDER BY id").all() as RecordingRow[]).map(toRecording);
+  }
+
+  async deleteRecording(domain: string, id: string): Promise<boolean> {
+    return this.db.transaction(() => this.stmt("DELETE FROM recordings WHERE domain = ? AND id = ?").run(domain, id).changes > 0)();
+  }
+
   private countSync(domain: string): number {
     return this.stmt("SELECT COUNT(*) FROM relay_templates WHERE domain = ?").pluck().get(domain) as number;
   }
@@ -221,3 +342,72 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
+
+interface IngestAuthRow {
+  domain: string;
+  key: string;
+  srt_passphrase: string | null;
+  updated_at: string;
+}
+
+const toIngestAuth = (row: IngestAuthRow): IngestAuthRecord => ({ domain: row.domain, key: row.key, srtPassphrase: row.srt_passphrase, updatedAt: row.updated_at });
+
+interface TranscodeRow {
+  domain: string;
+  id: string;
+  app_name: string;
+  spec: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const toTranscodeTemplate = (r: TranscodeRow): TranscodeTemplate => {
+  const spec = JSON.parse(r.spec) as Pick<TranscodeTemplate, "video" | "audio">;
+  return { domain: r.domain, id: r.id, appName: r.app_name, video: spec.video, audio: spec.audio, createdAt: r.created_at, updatedAt: r.updated_at };
+};
+
+interface SnapshotRow {
+  domain: string;
+  app_name: string;
+  interval_seconds: number;
+  keep: number;
+  updated_at: string;
+}
+
+const toSnapshotConfig = (r: SnapshotRow): SnapshotConfig => ({ domain: r.domain, appName: r.app_name, intervalSeconds: r.interval_seconds, keep: r.keep, updatedAt: r.updated_at });
+
+interface RecordingConfigRow {
+  domain: string;
+  app_name: string;
+  format: RecordingConfig["format"];
+  segment_seconds: number;
+  updated_at: string;
+}
+
+const toRecordingConfig = (r: RecordingConfigRow): RecordingConfig => ({ domain: r.domain, appName: r.app_name, format: r.format, segmentSeconds: r.segment_seconds, updatedAt: r.updated_at });
+
+interface RecordingRow {
+  id: string;
+  domain: string;
+  app_name: string;
+  stream_name: string;
+  format: RecordingRecord["format"];
+  path: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_seconds: number | null;
+  bytes: number;
+}
+
+const toRecording = (r: RecordingRow): RecordingRecord => ({
+  id: r.id,
+  domain: r.domain,
+  appName: r.app_name,
+  streamName: r.stream_name,
+  format: r.format,
+  path: r.path,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  durationSeconds: r.duration_seconds,
+  bytes: r.bytes,
+});

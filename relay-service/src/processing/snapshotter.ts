@@ -1,0 +1,91 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { SnapshotConfig } from "@liverelay/sdk/schemas";
+import type { LiveStream } from "../hub/live-stream";
+import { FfmpegSubscriber, type FfmpegExit } from "../supervisor/ffmpeg-subscriber";
+import type { MediaWorker } from "./media-worker";
+
+/** From this interval on, only keyframes are decoded: a snapshot is then at most one GOP old, for a fraction of the CPU. */
+const KEYFRAMES_ONLY_FROM_SECONDS = 10;
+const PRUNE_EVERY_MS = 1_000;
+
+/** ffmpeg's arguments after the common ones: one JPEG every interval, each written atomically (temp file + rename). */
+export function snapshotArgs(config: Pick<SnapshotConfig, "intervalSeconds">, container: "flv" | "mpegts", filePattern: string): string[] {
+  const keyframesOnly = config.intervalSeconds >= KEYFRAMES_ONLY_FROM_SECONDS ? ["-skip_frame", "nokey"] : [];
+  return [
+    ...keyframesOnly,
+    "-f", container, "-i", "pipe:0",
+    "-map", "0:v:0", "-an",
+    "-vf", `fps=1/${config.intervalSeconds}`,
+    "-q:v", "3",
+    "-f", "image2", "-atomic_writing", "1", filePattern,
+  ];
+}
+
+/** The newest finished JPEG of a stream's snapshot folder, or null. Names sort by time. */
+export function latestSnapshot(dir: string): string | null {
+  const files = snapshotFiles(dir);
+  return files.length > 0 ? path.join(dir, files[files.length - 1]) : null;
+}
+
+/** Finished JPEGs, oldest first (ffmpeg's temp files end in `.tmp`). */
+function snapshotFiles(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).filter((f) => f.endsWith(".jpg")).sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Takes a JPEG of a live stream every `intervalSeconds` into its snapshot folder and keeps
+ * the newest `keep`. File names start with the worker's start time in ms, so the latest
+ * sorts last across restarts and republishes.
+ */
+export class Snapshotter implements MediaWorker {
+  readonly kind = "snapshotter";
+  private readonly ffmpeg: FfmpegSubscriber;
+  private unsubscribe?: () => void;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly source: LiveStream,
+    private readonly config: SnapshotConfig,
+    private readonly dir: string,
+  ) {
+    const pattern = path.join(dir, `${String(Date.now()).padStart(15, "0")}-%06d.jpg`);
+    const container = source.protocol === "srt" ? "mpegts" : "flv";
+    this.ffmpeg = new FfmpegSubscriber({ name: "snapshotter", args: snapshotArgs(config, container, pattern), onProgress: () => this.pruneNowAndThen() });
+  }
+
+  start(): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.ffmpeg.start();
+    this.unsubscribe = this.source.subscribe(this.ffmpeg);
+  }
+
+  stop(): Promise<void> {
+    return this.ffmpeg.stop();
+  }
+
+  onExit(fn: (exit: FfmpegExit) => void): void {
+    this.ffmpeg.onExit((exit) => {
+      this.unsubscribe?.();
+      this.prune();
+      fn(exit);
+    });
+  }
+
+  /** Progress blocks come every 0.5 s; the folder is listed at most once a second. */
+  private pruneNowAndThen(): void {
+    const now = Date.now();
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    this.prune();
+  }
+
+  private prune(): void {
+    const files = snapshotFiles(this.dir);
+    for (const old of files.slice(0, Math.max(0, files.length - this.config.keep))) fs.rmSync(path.join(this.dir, old), { force: true });
+  }
+}
