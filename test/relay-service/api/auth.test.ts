@@ -21,7 +21,7 @@ describe("authentication", () => {
     const res = await fetch(svc.url + templates, { headers });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
-    const body = await res.json();
+    const body: any = await res.json();
     expect(body.error.code).toBe("Unauthorized");
     expect(body.error.requestId).toBe(res.headers.get("x-request-id"));
   });
