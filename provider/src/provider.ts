@@ -6,7 +6,8 @@
  * follows — break one and either serialization fails or a secret lands in the state:
  *
  * - Only `import type` at the top: the SDK (zod, axios) is `require`d *inside* the functions,
- *   at run time in the provider process, so no zod or axios instance is ever captured.
+ *   at run time in the provider process, so no zod or axios instance is ever captured. The one
+ *   exception is `./shared`, a module of plain functions bound to local names (see its comment).
  * - No exported `const` is referenced from a function (TypeScript rewrites those to
  *   `exports.x`, which would capture this whole module).
  * - Nothing mutable is captured: the connection settings (the token!) live on a process
@@ -15,6 +16,7 @@
  */
 import type { CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult } from "@pulumi/pulumi/dynamic";
 import type { LiveRelayClient, RelayTemplate as ApiTemplate } from "@liverelay/sdk";
+import * as shared from "./shared";
 
 /** Plain (resolved) inputs of a relay template, as the provider receives them. */
 export interface RelayTemplateInputs {
@@ -54,53 +56,14 @@ export interface ProviderInputs extends RelayTemplateInputs {
   __idempotencyKey?: string;
 }
 
-/** The value of an input that is not known yet (during preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const CONNECTION = "liverelay.pulumi.connection";
 const IDENTITY_FIELDS = ["domain", "appName", "streamName", "destinationUrl"] as const;
 const MUTABLE_FIELDS = ["mode", "startTime", "endTime", "description"] as const;
 /** Inputs whose values must never reach a diagnostic. */
 const SECRET_INPUTS = ["destinationUrl"];
 const TEMPLATE_FIELDS = ["appName", "streamName", "destinationUrl", "mode", "startTime", "endTime", "description"] as const;
 
-interface Connection {
-  endpoint?: string;
-  token?: string;
-}
-
-type Store = Record<string, Connection | undefined>;
-
-/** The connection settings given by `configure`, kept per process, never on the provider object. */
-function connectionStore(): Store {
-  const g = globalThis as unknown as { [key: symbol]: Store | undefined };
-  const key = Symbol.for(CONNECTION);
-  return (g[key] ??= {});
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
-}
-
-/** A client for the configured service; throws a readable error naming the config keys when unset. */
-function client(): LiveRelayClient {
-  const conf = connectionStore().current ?? {};
-  const endpoint = nonEmpty(conf.endpoint) ?? nonEmpty(process.env.LIVERELAY_ENDPOINT);
-  const token = nonEmpty(conf.token) ?? nonEmpty(process.env.LIVERELAY_TOKEN);
-  const missing: string[] = [];
-  if (!endpoint) missing.push("the endpoint (`pulumi config set liverelay:endpoint http://relay.internal:8080`, or env LIVERELAY_ENDPOINT)");
-  if (!token) missing.push("the API token (`pulumi config set --secret liverelay:token …`, or env LIVERELAY_TOKEN)");
-  if (missing.length > 0) throw new Error(`LiveRelay provider is not configured: set ${missing.join(" and ")}`);
-  const { createClient } = require("@liverelay/sdk") as typeof import("@liverelay/sdk");
-  try {
-    return createClient({ baseUrl: endpoint!, token: token!, timeoutMs: 30_000, maxRetries: 3 });
-  } catch (err) {
-    // Only the endpoint can be at fault here (the token is a non-empty string); its value is not secret.
-    throw new Error(`LiveRelay provider: liverelay:endpoint ${JSON.stringify(endpoint)} is not usable: ${(err as Error).message}`);
-  }
-}
-
-const isUnknown = (v: unknown) => v === UNKNOWN;
-const present = (v: unknown) => v !== undefined && v !== null;
+// Bound to local names so that they are serialized by value, never as the module (see shared.ts).
+const { client, configureConnection, errorStatus, isNotFound, isUnknown, present } = shared;
 
 /** Canonical time when it parses, the value unchanged otherwise (check reports the problem). */
 function canonical(v: unknown): unknown {
@@ -172,18 +135,6 @@ function failure(action: string, p: Partial<RelayTemplateInputs>, err: unknown, 
   const message = err instanceof Error ? err.message : String(err);
   return new Error(`LiveRelay: ${action} relay template for ${label(p)} failed: ${message}${hint ? `. ${hint}` : ""}`);
 }
-
-function errorStatus(err: unknown): { status?: number; code?: string; field?: string } {
-  if (!err || typeof err !== "object") return {};
-  const e = err as { status?: unknown; code?: unknown; field?: unknown };
-  return {
-    status: typeof e.status === "number" ? e.status : undefined,
-    code: typeof e.code === "string" ? e.code : undefined,
-    field: typeof e.field === "string" ? e.field : undefined,
-  };
-}
-
-const isNotFound = (err: unknown) => errorStatus(err).status === 404;
 
 /** An error that makes the engine record a created resource whose creation did not finish (no orphan). */
 function partialCreate(message: string, t: ApiTemplate, adopt: unknown): Error {
@@ -356,14 +307,7 @@ async function createTemplate(news: ProviderInputs): Promise<CreateResult<RelayT
  */
 export const relayTemplateProvider: ResourceProvider<ProviderInputs, RelayTemplateOutputs> = {
   async configure(req: ConfigureRequest): Promise<void> {
-    const get = (key: string): string | undefined => {
-      try {
-        return req.config.get(key);
-      } catch {
-        return undefined;
-      }
-    };
-    connectionStore().current = { endpoint: get("liverelay:endpoint"), token: get("liverelay:token") };
+    configureConnection(req);
   },
 
   async check(olds: ProviderInputs, news: ProviderInputs): Promise<CheckResult<ProviderInputs>> {

@@ -7,36 +7,41 @@ import { createClient } from "../../sdk/src";
 import { startService, type ServiceHandle } from "../helpers/service";
 import { inlineStack, isoIn, pulumiEnv, pulumiMissingReason, REPO_ROOT, STREAM_KEY, type PulumiEnv } from "./support";
 
-// examples/basic/index.ts, compiled and run as an Automation API inline program (the repository
-// cannot build the Node.js language host that `pulumi preview` in that directory would need).
+// examples/basic/index.ts and examples/renditions/index.ts, compiled and run as Automation API
+// inline programs (the repository cannot build the Node.js language host that `pulumi preview`
+// in those directories would need).
 
 const missing = pulumiMissingReason();
 const EXAMPLE = path.join(REPO_ROOT, "examples", "basic");
 const T = 180_000;
 
+/** A stack running the compiled `index.ts` of `example` against `svc`. */
+async function exampleStack(example: string, env: PulumiEnv, svc: ServiceHandle): Promise<automation.Stack> {
+  // Compiled next to the work dir, so that its requires resolve from the repository's node_modules.
+  const outDir = path.join(env.workDir, "bin");
+  execFileSync("npx", ["tsc", "-p", example, "--outDir", outDir], { cwd: REPO_ROOT, stdio: "pipe" });
+  const program = path.join(outDir, "index.js");
+  const projectName = (/^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(example, "Pulumi.yaml"), "utf8")) ?? [])[1]!;
+  return inlineStack(env, {
+    projectName,
+    stackName: "dev",
+    service: svc,
+    program: async () => {
+      delete require.cache[program];
+      return require(program) as Record<string, unknown>;
+    },
+  });
+}
+
 describe.skipIf(missing)("examples/basic under the Pulumi engine", () => {
   let svc: ServiceHandle;
   let env: PulumiEnv;
   let stack: automation.Stack;
-  let program: string;
 
   beforeAll(async () => {
     svc = await startService();
     env = await pulumiEnv("liverelay-basic");
-    // Compiled next to the work dir, so that its requires resolve from the repository's node_modules.
-    const outDir = path.join(env.workDir, "bin");
-    execFileSync("npx", ["tsc", "-p", EXAMPLE, "--outDir", outDir], { cwd: REPO_ROOT, stdio: "pipe" });
-    program = path.join(outDir, "index.js");
-    const projectName = (/^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(EXAMPLE, "Pulumi.yaml"), "utf8")) ?? [])[1]!;
-    stack = await inlineStack(env, {
-      projectName,
-      stackName: "dev",
-      service: svc,
-      program: async () => {
-        delete require.cache[program];
-        return require(program) as Record<string, unknown>;
-      },
-    });
+    stack = await exampleStack(EXAMPLE, env, svc);
     await stack.setConfig("youtubeUrl", { value: `rtmp://a.rtmp.youtube.com/live2/${STREAM_KEY}`, secret: true });
     await stack.setConfig("twitchUrl", { value: `rtmp://live.twitch.tv/app/${STREAM_KEY}-tw`, secret: true });
     await stack.setConfig("startTime", { value: isoIn(24 * 3_600_000) });
@@ -66,5 +71,49 @@ describe.skipIf(missing)("examples/basic under the Pulumi engine", () => {
 
     const again = await stack.preview();
     expect(again.changeSummary).toEqual({ same: 3 });
+  }, T);
+});
+
+describe.skipIf(missing)("examples/renditions under the Pulumi engine", () => {
+  let svc: ServiceHandle;
+  let env: PulumiEnv;
+  let stack: automation.Stack;
+
+  beforeAll(async () => {
+    svc = await startService();
+    env = await pulumiEnv("liverelay-renditions");
+    stack = await exampleStack(path.join(REPO_ROOT, "examples", "renditions"), env, svc);
+    await stack.setConfig("mobileUrl", { value: `rtmp://live.example.net/app/${STREAM_KEY}`, secret: true });
+  }, T);
+
+  afterAll(async () => {
+    await stack?.destroy().catch(() => undefined);
+    await svc?.stop();
+    env?.cleanup();
+  }, T);
+
+  it("previews four creates, deploys the rendition, its relay, snapshots and recording, then shows no changes", async () => {
+    const preview = await stack.preview({ diff: Boolean(process.env.SHOW_PREVIEW) });
+    if (process.env.SHOW_PREVIEW) console.log(preview.stdout);
+    expect(preview.changeSummary).toEqual({ create: 5 });
+    expect(preview.stdout).not.toContain(STREAM_KEY);
+
+    const up = await stack.up();
+    expect(up.summary.resourceChanges).toEqual({ create: 5 });
+    expect(up.outputs.renditionStream!.value).toBe("keynote_sd");
+    const ids = up.outputs.ids!.value as Record<string, string>;
+    expect(ids).toMatchObject({ sd: "shows.example.com/sd", snapshots: "shows.example.com/live", recording: "shows.example.com/live" });
+    const client = createClient({ baseUrl: svc.url, token: svc.token });
+    expect(await client.transcodeTemplates.get("shows.example.com", "sd")).toMatchObject({
+      appName: "live", video: { codec: "h264", height: 360, bitrateKbps: 800, gopSeconds: 2, fps: null }, audio: { codec: "aac", bitrateKbps: 96 },
+    });
+    expect(await client.relayTemplates.get("shows.example.com", ids.mobile!)).toMatchObject({
+      appName: "live", streamName: "keynote_sd", mode: "always", destinationUrl: `rtmp://live.example.net/app/${STREAM_KEY}`,
+    });
+    expect(await client.snapshotConfig.get("shows.example.com", "live")).toMatchObject({ intervalSeconds: 10, keep: 6 });
+    expect(await client.recordingConfig.get("shows.example.com", "live")).toMatchObject({ format: "mp4", segmentSeconds: 1800 });
+
+    const again = await stack.preview();
+    expect(again.changeSummary).toEqual({ same: 5 });
   }, T);
 });

@@ -47,9 +47,34 @@ interface HostResult {
   gone: unknown;
 }
 
+interface MediaHostResult {
+  zodBefore: boolean;
+  results: Record<string, { valid: { inputs: Record<string, unknown>; failures: unknown[] }; invalid: { failures: unknown[] }; preview: { failures: unknown[] }; diff: Record<string, unknown>; created: { id: string; outs: Record<string, unknown> }; read: unknown; gone: unknown }>;
+}
+
+/** Valid, invalid and preview (all unknown but one) inputs of the three media resources, and an update. */
+const MEDIA_CASES = {
+  TranscodeTemplate: {
+    args: { domain: "shows.example.com", templateId: "sd", appName: "live", video: { codec: "h264", height: 360, bitrateKbps: 800 }, audio: null },
+    invalid: { domain: "shows.example.com", templateId: "sd", appName: "live", video: { codec: "h264", height: 361, bitrateKbps: 800 }, audio: null },
+    changed: { video: { codec: "h264", height: 360, bitrateKbps: 1200, gopSeconds: 2 } },
+  },
+  SnapshotConfig: {
+    args: { domain: "shows.example.com", appName: "live", intervalSeconds: 10 },
+    invalid: { domain: "shows.example.com", appName: "live", intervalSeconds: 0 },
+    changed: { keep: 5 },
+  },
+  RecordingConfig: {
+    args: { domain: "shows.example.com", appName: "live", format: "mp4", segmentSeconds: 600 },
+    invalid: { domain: "shows.example.com", appName: "live", format: "mkv", segmentSeconds: 600 },
+    changed: { appName: "studio" },
+  },
+} as const;
+
 describe("closure serialization of the packed provider", () => {
   let project: string;
   let serialized: string;
+  let serializedMedia: Record<string, string>;
   let svc: ServiceHandle;
 
   beforeAll(async () => {
@@ -101,21 +126,34 @@ describe("closure serialization of the packed provider", () => {
       (async () => {
         await pkg.relayTemplateProvider.configure({ config: { get: (k) => ({ "liverelay:endpoint": "http://127.0.0.1:1", "liverelay:token": ${JSON.stringify(TOKEN)} })[k] } });
         let inputs;
+        const media = {};
         await runtime.setMocks({
-          newResource: (args) => { if (args.type.includes("RelayTemplate")) inputs = args.inputs; return { id: "rt_mock", state: args.inputs }; },
+          newResource: (args) => {
+            const type = args.type.split(":").pop();
+            if (type === "RelayTemplate") inputs = args.inputs; else media[type] = args.inputs;
+            return { id: "mock", state: args.inputs };
+          },
           call: () => ({}),
         }, "proj", "dev", false);
         new pkg.RelayTemplate("yt", { domain: "shows.example.com", appName: "live", streamName: "keynote",
           destinationUrl: ${JSON.stringify(`rtmp://a.rtmp.youtube.com/live2/${STREAM_KEY}`)}, mode: "always" });
-        for (let i = 0; i < 200 && !inputs; i++) await new Promise((r) => setTimeout(r, 25));
+        const cases = ${JSON.stringify(MEDIA_CASES)};
+        for (const [type, c] of Object.entries(cases)) new pkg[type]("m-" + type, c.args);
+        for (let i = 0; i < 200 && !(inputs && Object.keys(media).length === 3); i++) await new Promise((r) => setTimeout(r, 25));
         // The same as serializeProvider in @pulumi/pulumi/dynamic does.
         const provider = pkg.relayTemplateProvider;
         const direct = await runtime.serializeFunction(() => provider, { allowSecrets: true });
-        console.log(JSON.stringify({ provider: inputs.__provider, key: inputs.__idempotencyKey, direct: direct.text }));
+        const mediaDirect = {};
+        for (const [type, provider] of [["TranscodeTemplate", pkg.transcodeTemplateProvider], ["SnapshotConfig", pkg.snapshotConfigProvider], ["RecordingConfig", pkg.recordingConfigProvider]]) {
+          mediaDirect[type] = (await runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
+        }
+        const mediaProviders = Object.fromEntries(Object.entries(media).map(([t, i]) => [t, i.__provider]));
+        console.log(JSON.stringify({ provider: inputs.__provider, key: inputs.__idempotencyKey, direct: direct.text, media: mediaProviders, mediaDirect }));
       })().catch((e) => { console.error(e); process.exit(1); });
       `,
-    ) as { provider: string; key: unknown; direct: string };
+    ) as { provider: string; key: unknown; direct: string; media: Record<string, string>; mediaDirect: Record<string, string> };
     serialized = out.provider;
+    serializedMedia = out.media;
     expect(typeof serialized).toBe("string");
     expect(serialized).toBe(out.direct);
     expect(serialized).toBe(out.direct);
@@ -132,6 +170,20 @@ describe("closure serialization of the packed provider", () => {
     expect(serialized.length).toBeLessThan(60_000);
     // The serialized requires resolve from the project directory.
     for (const m of serialized.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/sdk/schemas", "node:crypto"]).toContain(m[1]);
+
+    // The media providers, and the helpers they share with RelayTemplate's (provider/src/shared.ts):
+    // serialized by value (never as `require("@liverelay/pulumi/…")`), nothing heavy, nothing secret.
+    expect(Object.keys(out.media).sort()).toEqual(["RecordingConfig", "SnapshotConfig", "TranscodeTemplate"]);
+    for (const [type, text] of [...Object.entries(out.media), ["RelayTemplate", serialized] as const]) {
+      expect(text, type).toBe(out.mediaDirect[type] ?? out.direct);
+      expect(text, type).toMatch(/^exports\.handler = /);
+      expect(text, type).toContain("function /*configureConnection*/");
+      expect(text, type).not.toContain(TOKEN);
+      expect(text, type).not.toContain("127.0.0.1:1");
+      expect(text, type).not.toMatch(/_zod|ZodObject|ZodType|safeParse\s*=|AxiosError|axios\.create|interceptors|shared_1|@liverelay\/pulumi/);
+      expect(text.length, type).toBeLessThan(60_000);
+      for (const m of text.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/sdk/schemas", "node:crypto"], type).toContain(m[1]);
+    }
   });
 
   it("runs in a fresh process as the dynamic-provider host loads it: check, then CRUD", () => {
@@ -181,5 +233,63 @@ describe("closure serialization of the packed provider", () => {
     expect(result.created.id).toMatch(/^rt_/);
     expect(result.read).toMatchObject({ id: result.created.id, props: { appName: "live", mode: "time" } });
     expect(result.gone).toEqual({ id: "" });
+  });
+
+  it("the media providers run in a fresh process: check (defaults, per-property failures, preview), diff, CRUD", () => {
+    const files = Object.fromEntries(
+      Object.entries(serializedMedia).map(([type, text]) => {
+        const file = path.join(project, `provider-${type}.txt`);
+        fs.writeFileSync(file, text);
+        return [type, file];
+      }),
+    );
+    const result = node(
+      project,
+      `
+      const pulumiDir = require("path").dirname(require.resolve("@pulumi/pulumi/package.json"));
+      const requireFromString = require(require.resolve("require-from-string", { paths: [pulumiDir] }));
+      const files = ${JSON.stringify(files)};
+      const cases = ${JSON.stringify(MEDIA_CASES)};
+      const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+      (async () => {
+        const zodBefore = Object.keys(require.cache).some((p) => p.includes("/zod/"));
+        const results = {};
+        for (const [type, file] of Object.entries(files)) {
+          const provider = requireFromString(require("fs").readFileSync(file, "utf8")).handler();
+          await provider.configure({ config: { get: (k) => ({ "liverelay:endpoint": process.env.E, "liverelay:token": process.env.T })[k] } });
+          const c = cases[type];
+          const valid = await provider.check({}, c.args);
+          const invalid = await provider.check({}, c.invalid);
+          const preview = await provider.check({}, Object.fromEntries(Object.keys(c.args).map((k) => [k, k === "domain" ? c.args.domain : UNKNOWN])));
+          const created = await provider.create(valid.inputs);
+          const diff = await provider.diff(created.id, created.outs, { ...valid.inputs, ...c.changed });
+          const read = await provider.read(created.id, created.outs);
+          await provider.delete(created.id, created.outs);
+          const gone = await provider.read(created.id, created.outs);
+          results[type] = { valid, invalid, preview, diff, created, read, gone };
+        }
+        console.log(JSON.stringify({ zodBefore, results }));
+      })().catch((e) => { console.error(e); process.exit(1); });
+      `,
+      { E: svc.url, T: svc.token },
+    ) as MediaHostResult;
+
+    expect(result.zodBefore).toBe(false);
+    const { TranscodeTemplate: t, SnapshotConfig: s, RecordingConfig: r } = result.results;
+    expect(t.valid).toEqual({ inputs: { ...MEDIA_CASES.TranscodeTemplate.args, video: { codec: "h264", height: 360, bitrateKbps: 800, gopSeconds: 2 } }, failures: [] });
+    expect(t.invalid.failures).toEqual([{ property: "video", reason: "video.height must be even" }]);
+    expect(s.valid.inputs).toMatchObject({ keep: 1 });
+    expect(s.invalid.failures).toEqual([{ property: "intervalSeconds", reason: "intervalSeconds must be between 1 and 3600 seconds" }]);
+    expect(r.invalid.failures).toEqual([{ property: "format", reason: 'format must be "mp4", "flv" or "hls"' }]);
+    for (const x of [t, s, r]) expect(x.preview.failures).toEqual([]);
+    expect(t.diff).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(s.diff).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(r.diff).toEqual({ changes: true, replaces: ["appName"], deleteBeforeReplace: false });
+    expect(t.created).toMatchObject({ id: "shows.example.com/sd", outs: { templateId: "sd", audio: null } });
+    expect(s.created.id).toBe("shows.example.com/live");
+    for (const x of [t, s, r]) {
+      expect(x.read).toMatchObject({ id: x.created.id, props: { appName: "live" } });
+      expect(x.gone).toEqual({ id: "" });
+    }
   });
 });
