@@ -70,7 +70,7 @@ export async function startService(config: Config, logger: Logger = createLogger
 
   // Control plane.
   const routes: Route[] = [
-    ...relayTemplateRoutes({ store, maxDestinationsPerDomain: config.maxDestinationsPerDomain, onChange: () => relays.templatesChanged() }),
+    ...relayTemplateRoutes({ store, maxDestinationsPerDomain: config.maxDestinationsPerDomain, onChange: (change) => relays.templatesChanged(change) }),
     ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain) }),
     ...media.routes,
   ];

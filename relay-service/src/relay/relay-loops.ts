@@ -65,24 +65,44 @@ function srtSelfTarget(destinationUrl: string, self: SelfIngest): StreamKey | nu
  * Templates whose relay would feed back into their own source (a → b → a): following
  * self-ingest edges from the destination reaches the source again.
  */
-export function findRelayLoops(templates: RelayTemplate[], self: SelfIngest): Set<string> {
-  const hosts = localHosts(self.host);
+export function findRelayLoops(
+  templates: RelayTemplate[],
+  self: SelfIngest,
+  targetOf: (t: RelayTemplate) => StreamKey | null = selfTargetParser(self),
+): Set<string> {
   const edges = new Map<string, string[]>();
-  const targetOf = new Map<string, string>();
+  const targets = new Map<string, string>();
   for (const t of templates) {
-    const target = selfIngestTarget(t.destinationUrl, self, hosts);
+    const target = targetOf(t);
     if (!target) continue;
     const from = streamKeyString({ domain: t.domain, appName: t.appName, streamName: t.streamName });
     const to = streamKeyString(target);
-    targetOf.set(t.id, to);
+    targets.set(t.id, to);
     edges.set(from, [...(edges.get(from) ?? []), to]);
   }
   const loops = new Set<string>();
   for (const t of templates) {
-    const to = targetOf.get(t.id);
+    const to = targets.get(t.id);
     if (to && reaches(edges, to, streamKeyString({ domain: t.domain, appName: t.appName, streamName: t.streamName }))) loops.add(t.id);
   }
   return loops;
+}
+
+/**
+ * `selfIngestTarget` remembered per destination URL: the supervisor asks on every tick, and
+ * parsing thousands of URLs (and listing interfaces) five times a second is wasted work.
+ */
+export function selfTargetParser(self: SelfIngest): (t: RelayTemplate) => StreamKey | null {
+  const hosts = localHosts(self.host);
+  const cache = new Map<string, StreamKey | null>();
+  return (t) => {
+    let target = cache.get(t.destinationUrl);
+    if (target === undefined) {
+      target = selfIngestTarget(t.destinationUrl, self, hosts);
+      cache.set(t.destinationUrl, target);
+    }
+    return target;
+  };
 }
 
 function reaches(edges: Map<string, string[]>, from: string, goal: string): boolean {

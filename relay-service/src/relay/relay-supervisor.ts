@@ -4,13 +4,14 @@ import type { StreamHub } from "../hub/stream-hub";
 import type { LiveStream } from "../hub/live-stream";
 import { Backoff } from "./backoff";
 import { protocolMatches } from "./destination";
-import { findRelayLoops, type SelfIngest } from "./relay-loops";
+import { findRelayLoops, selfTargetParser, type SelfIngest } from "./relay-loops";
 import type { RelayEngine, RelayEngineFactory, RelayExit } from "./relay-engine";
 import { isActive } from "./schedule";
 
 /** No output growth for this long → the relay is killed and restarted. */
 export const STALL_TIMEOUT_MS = 10_000;
 const TICK_MS = 200;
+const RELOAD_DEBOUNCE_MS = 50;
 
 type Desired =
   | { run: true; stream: LiveStream }
@@ -45,10 +46,14 @@ export interface RelayCounters {
  */
 export class RelaySupervisor {
   private relays = new Map<string, Relay>();
-  private templates: RelayTemplate[] = [];
+  private templates = new Map<string, RelayTemplate>();
+  private reloadWanted = false;
+  /** Templates written since the last pass: a burst of API writes only re-evaluates these. */
+  private readonly dirty = new Set<string>();
   private loops = new Set<string>();
   private timer?: NodeJS.Timeout;
   private pendingReload?: Promise<void>;
+  private readonly selfTarget: ReturnType<typeof selfTargetParser>;
   private finishedBytesOut = 0;
 
   constructor(
@@ -60,25 +65,42 @@ export class RelaySupervisor {
       logger: Logger;
       counters?: RelayCounters;
     },
-  ) {}
+  ) {
+    this.selfTarget = selfTargetParser(deps.self);
+  }
 
   async start(): Promise<void> {
     await this.reload();
     this.deps.hub.on("stream-start", () => this.reconcile());
     this.deps.hub.on("stream-end", () => this.reconcile());
-    this.timer = setInterval(() => this.reconcile(), TICK_MS);
+    this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
-  /** Templates changed (API write): reload them on the next turn of the event loop, once per burst. */
-  templatesChanged(): void {
+  /**
+   * Templates changed (API write): apply the change to the in-memory view and reconcile shortly,
+   * once per burst (a full reload when the change is not known). The short delay lets a burst of
+   * writes share one pass over the templates, while relays still start and stop well within a second.
+   */
+  templatesChanged(change?: { upserted: RelayTemplate } | { removed: string }): void {
+    if (change && "upserted" in change) {
+      this.templates.set(change.upserted.id, change.upserted);
+      this.dirty.add(change.upserted.id);
+    } else if (change) {
+      this.templates.delete(change.removed);
+      this.dirty.add(change.removed);
+    } else this.reloadWanted = true;
     this.pendingReload ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
+      setTimeout(() => {
         this.pendingReload = undefined;
-        this.reload().then(resolve, (err: unknown) => {
+        const reload = this.reloadWanted;
+        this.reloadWanted = false;
+        const changed = [...this.dirty];
+        this.dirty.clear();
+        (reload ? this.reload() : Promise.resolve(this.reconcile(changed))).then(resolve, (err: unknown) => {
           this.deps.logger.error({ err }, "reloading relay templates failed");
           resolve();
         });
-      }),
+      }, RELOAD_DEBOUNCE_MS),
     );
   }
 
@@ -115,26 +137,50 @@ export class RelaySupervisor {
   }
 
   private async reload() {
-    this.templates = await this.deps.loadTemplates();
+    this.templates = new Map((await this.deps.loadTemplates()).map((t) => [t.id, t]));
     this.reconcile();
   }
 
-  private reconcile() {
+  /** Re-evaluates the given templates (all of them when omitted), plus any whose loop status changed. */
+  private reconcile(only?: Iterable<string>) {
     const now = new Date();
-    const active = this.templates.filter((t) => isActive(t, now));
-    this.loops = findRelayLoops(active, this.deps.self);
-    const present = new Set<string>();
-    for (const t of this.templates) {
-      present.add(t.id);
-      const relay = this.relays.get(t.id) ?? this.track(t);
-      relay.template = t;
-      this.apply(relay, this.desired(t, now));
-    }
-    for (const [id, relay] of this.relays) {
-      if (present.has(id)) continue;
-      void this.stopEngine(relay);
+    const before = this.loops;
+    this.loops = this.findLoops(now);
+    const ids = new Set(only ?? [...this.templates.keys(), ...this.relays.keys()]);
+    for (const id of before) if (!this.loops.has(id)) ids.add(id);
+    for (const id of this.loops) if (!before.has(id)) ids.add(id);
+    for (const id of ids) this.reconcileOne(id, now);
+  }
+
+  private reconcileOne(id: string, now: Date) {
+    const t = this.templates.get(id);
+    const relay = this.relays.get(id);
+    if (!t) {
+      if (relay) void this.stopEngine(relay);
       this.relays.delete(id);
+      return;
     }
+    const r = relay ?? this.track(t);
+    r.template = t;
+    this.apply(r, this.desired(t, now));
+  }
+
+  /**
+   * The timer only needs what time can change: windows opening or closing, running workers
+   * (stall watch, starting → relaying) and backoffs ending. Everything else changes on events.
+   */
+  private tick() {
+    const ids: string[] = [];
+    for (const t of this.templates.values()) if (t.mode === "time") ids.push(t.id);
+    for (const [id, r] of this.relays) if (r.engine || r.retryAt !== undefined) ids.push(id);
+    this.reconcile(ids);
+  }
+
+  /** Loops can only involve active templates whose destination is this service's own ingest. */
+  private findLoops(now: Date): Set<string> {
+    const candidates: RelayTemplate[] = [];
+    for (const t of this.templates.values()) if (this.selfTarget(t) && isActive(t, now)) candidates.push(t);
+    return findRelayLoops(candidates, this.deps.self, this.selfTarget);
   }
 
   private desired(t: RelayTemplate, now: Date): Desired {

@@ -19,11 +19,14 @@ import { decodeCursor, encodeCursor } from "../cursor";
 import { badRequest, conflict, immutableField, notFound, quotaExceeded } from "../errors";
 import { defineRoute, type Reply, type Route } from "../route";
 
+/** What a successful write did, so the relay supervisor can act on that template alone. */
+export type TemplateChangeEvent = { upserted: RelayTemplate } | { removed: string };
+
 export interface TemplateRoutesDeps {
   store: Store;
   maxDestinationsPerDomain: number;
   /** Told after every successful write, so relays start and stop within the second. */
-  onChange?: () => void;
+  onChange?: (change: TemplateChangeEvent) => void;
   now?: () => Date;
 }
 
@@ -82,7 +85,7 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
       const result = await deps.store.createRelayTemplate({ domain: params.domain, fields, maxPerDomain: deps.maxDestinationsPerDomain, idempotency, now: at });
       switch (result.kind) {
         case "created":
-          deps.onChange?.();
+          deps.onChange?.({ upserted: result.template });
           return { status: 201, body: result.template, headers: { location: `/v1/domains/${params.domain}/relay-templates/${result.template.id}` } };
         case "replayed":
           return { status: 201, body: result.template, headers: { location: `/v1/domains/${params.domain}/relay-templates/${result.template.id}`, "idempotent-replayed": "true" } };
@@ -156,7 +159,7 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
         at,
       );
       if (!updated) throw templateNotFound(params.id);
-      deps.onChange?.();
+      deps.onChange?.({ upserted: updated });
       return { status: 200, body: updated };
     },
   });
@@ -172,7 +175,7 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
     responses: { 204: { description: "Deleted" }, ...errors, 404: { description: "No such template in this domain", schema: ErrorBody } },
     async handle({ params }) {
       if (!(await deps.store.deleteRelayTemplate(params.domain, params.id))) throw templateNotFound(params.id);
-      deps.onChange?.();
+      deps.onChange?.({ removed: params.id });
       return { status: 204 };
     },
   });
