@@ -8,7 +8,7 @@
  * with the same publisher and no job; baseline = one `ffmpeg -re -stream_loop -1 -i source …`
  * with the worker's own encoding arguments (from the service's argument builders).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +18,7 @@ import { recordArgs } from "@liverelay/service/dist/processing/recorder";
 import { machineLine, startBenchService, type BenchService } from "./service-process";
 import { childPids, cpuPercent } from "./proc-stats";
 import { replaceSection } from "./report";
+import { benchSource } from "./source";
 
 const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 10_000);
 const WARM_UP_MS = 4_000;
@@ -25,19 +26,6 @@ const DOMAIN = "bench.example.com";
 const SD = { codec: "h264" as const, height: 360, bitrateKbps: 800, fps: null, gopSeconds: 2 };
 const AUDIO = { codec: "aac" as const, bitrateKbps: 96 };
 
-/** The relay bench's source (same file, same cache): encoded once, kept in ~/.cache. */
-function makeSource(): string {
-  const dir = path.join(os.homedir(), ".cache", "liverelay-bench");
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, "source-720p30-2500k-v1.flv");
-  if (fs.existsSync(file)) return file;
-  const args = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-    "-t", "20", "-c:v", "libx264", "-preset", "veryfast", "-b:v", "2500k", "-maxrate", "2500k", "-bufsize", "5000k", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-    "-c:a", "aac", "-b:a", "128k", "-f", "flv", `${file}.tmp`];
-  if (spawnSync("ffmpeg", args, { stdio: "inherit" }).status !== 0) throw new Error("could not encode the benchmark source");
-  fs.renameSync(`${file}.tmp`, file);
-  return file;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ffmpeg = (args: string[]): ChildProcess => spawn("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", ...args], { stdio: "ignore" });
@@ -127,7 +115,7 @@ const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
 
 async function main() {
-  const source = makeSource();
+  const source = benchSource({ container: "flv" });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "liverelay-bench-processing-"));
   const svc = await startBenchService(["--log-level", "warn"]);
   const call = apiCall(svc);

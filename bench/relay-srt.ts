@@ -13,15 +13,13 @@
  *
  * Knobs: BENCH_SRT_RELAY_COUNTS (default "1,10,50"), BENCH_MEASURE_MS (default 10000).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
 import pino from "pino";
 import { SrtServer } from "@liverelay/service/dist/srt";
 import { machineLine, startBenchService, type BenchService } from "./service-process";
 import { childPids, cpuPercent, memory, sumMemory, type Memory } from "./proc-stats";
 import { replaceSection } from "./report";
+import { benchSource } from "./source";
 import { BENCH_DOMAIN, RelayApi } from "./relay-api";
 
 const COUNTS = (process.env.BENCH_SRT_RELAY_COUNTS ?? "1,10,50").split(",").map(Number);
@@ -46,22 +44,6 @@ async function startSink() {
   return { server, bytes, url: (streamId: string) => `srt://127.0.0.1:${server.port}?streamid=${streamId}` };
 }
 
-/** Encoded once per video bitrate (CBR) and kept in ~/.cache: encoding 720p on 2 busy cores takes a minute. */
-function makeSource(videoKbps: number): string {
-  const dir = path.join(os.homedir(), ".cache", "liverelay-bench");
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `source-720p30-${videoKbps}k-cbr-v1.ts`);
-  if (fs.existsSync(file)) return file;
-  const rate = `${videoKbps}k`;
-  const args = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-    "-t", "20", "-c:v", "libx264", "-preset", "veryfast", "-b:v", rate, "-maxrate", rate, "-bufsize", `${videoKbps * 2}k`, "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-    "-x264-params", "nal-hrd=cbr", // filler keeps the bitrate real on an easy test pattern
-    "-c:a", "aac", "-b:a", "128k", "-f", "mpegts", `${file}.tmp`];
-  const res = spawnSync("ffmpeg", args, { stdio: "inherit" });
-  if (res.status !== 0) throw new Error("could not encode the benchmark source");
-  fs.renameSync(`${file}.tmp`, file);
-  return file;
-}
 
 const ffmpeg = (args: string[]): ChildProcess => spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", ...args], { stdio: "ignore" });
 const sendLoop = (source: string, url: string) => ffmpeg(["-re", "-stream_loop", "-1", "-i", source, "-map", "0", "-c", "copy", "-f", "mpegts", url]);
@@ -183,8 +165,8 @@ function report(rows: CostRow[], ingest: Awaited<ReturnType<typeof measureIngest
 }
 
 async function main() {
-  const source = makeSource(2500);
-  const source5m = makeSource(4800); // + audio and TS overhead ≈ 5 Mbit/s
+  const source = benchSource({ container: "mpegts", videoKbps: 2500, cbr: true });
+  const source5m = benchSource({ container: "mpegts", videoKbps: 4800, cbr: true }); // + audio and TS overhead ≈ 5 Mbit/s
   const sink = await startSink();
   const svc = await startBenchService(["--log-level", "warn", "--max-destinations-per-domain", "1000"]);
   const api = new RelayApi(svc);

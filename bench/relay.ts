@@ -8,15 +8,13 @@
  * Ours: the service's CPU and memory with N relays minus the same with none, divided by N.
  * Baseline: N `ffmpeg -re -stream_loop -1 -i source.flv -c copy -f flv <dest>` processes.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
 import pino from "pino";
 import { RtmpServer } from "@liverelay/service/dist/rtmp";
 import { machineLine, startBenchService, type BenchService } from "./service-process";
 import { childPids, cpuPercent, memory, percentile, sumMemory, type Memory } from "./proc-stats";
 import { replaceSection } from "./report";
+import { benchSource } from "./source";
 import { RelayApi } from "./relay-api";
 
 const COUNTS = (process.env.BENCH_RELAY_COUNTS ?? "1,10,50").split(",").map(Number);
@@ -57,20 +55,6 @@ async function startSink() {
   return { server, arrivals, url: (p: string) => `rtmp://127.0.0.1:${server.port}/${p}` };
 }
 
-/** Encoded once and kept in ~/.cache: encoding 720p on 2 busy cores takes a minute. */
-function makeSource(): string {
-  const dir = path.join(os.homedir(), ".cache", "liverelay-bench");
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, "source-720p30-2500k-v1.flv");
-  if (fs.existsSync(file)) return file;
-  const args = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-    "-t", "20", "-c:v", "libx264", "-preset", "veryfast", "-b:v", "2500k", "-maxrate", "2500k", "-bufsize", "5000k", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-    "-c:a", "aac", "-b:a", "128k", "-f", "flv", `${file}.tmp`];
-  const res = spawnSync("ffmpeg", args, { stdio: "inherit" });
-  if (res.status !== 0) throw new Error("could not encode the benchmark source");
-  fs.renameSync(`${file}.tmp`, file);
-  return file;
-}
 
 const ffmpeg = (args: string[]): ChildProcess => spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", ...args], { stdio: "ignore" });
 const publish = (source: string, outputs: string[]) =>
@@ -157,7 +141,7 @@ const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "n/a");
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
 
 async function main() {
-  const source = makeSource();
+  const source = benchSource({ container: "flv" });
   const sink = await startSink();
   const svc = await startBenchService(["--log-level", "warn", "--max-destinations-per-domain", "1000"]);
   const api = new RelayApi(svc);
