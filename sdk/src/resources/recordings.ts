@@ -1,3 +1,4 @@
+import { paginate } from "../paginate";
 import { segment, type BinaryResponse, type RequestOptions, type Transport } from "../http";
 import { RecordingList, type Recording, type RecordingListQuery } from "../schemas";
 
@@ -26,13 +27,7 @@ export class Recordings {
 
   /** Every matching recording, page after page. */
   async *listAll(domain: string, filters: RecordingFilters = {}, options?: RequestOptions): AsyncGenerator<Recording, void, undefined> {
-    let cursor: string | undefined;
-    for (;;) {
-      const page = await this.list(domain, { ...filters, cursor }, options);
-      yield* page.items;
-      if (page.nextCursor === null || page.nextCursor === cursor) return;
-      cursor = page.nextCursor;
-    }
+    yield* paginate((cursor) => this.list(domain, { ...filters, cursor }, options));
   }
 
   /**

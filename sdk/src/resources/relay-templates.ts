@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { TimeoutError } from "../errors";
+import { paginate } from "../paginate";
 import { segment, type RequestOptions, type Transport } from "../http";
 import {
   RelayStatus,
@@ -62,13 +63,7 @@ export class RelayTemplates {
 
   /** Every matching template, page after page (`limit` is the page size). */
   async *listAll(domain: string, filters: RelayTemplateFilters = {}, options?: RequestOptions): AsyncGenerator<RelayTemplate, void, undefined> {
-    let cursor: string | undefined;
-    for (;;) {
-      const page = await this.list(domain, { ...filters, cursor }, options);
-      yield* page.items;
-      if (page.nextCursor === null || page.nextCursor === cursor) return;
-      cursor = page.nextCursor;
-    }
+    yield* paginate((cursor) => this.list(domain, { ...filters, cursor }, options));
   }
 
   /** Changes the schedule or description; identity fields answer BadRequestError with code ImmutableField. */
