@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as automation from "@pulumi/pulumi/automation";
 import { createClient, type LiveRelayClient } from "../../sdk/src";
 import { startService, type ServiceHandle } from "../helpers/service";
-import { inlineStack, loadProviderPackage, pulumiEnv, pulumiMissingReason, type PulumiEnv } from "./support";
+import { changes, errorLines, inlineStack, loadProviderPackage, pulumiEnv, pulumiMissingReason, type PulumiEnv } from "./support";
 
 // TranscodeTemplate, SnapshotConfig and RecordingConfig under the real engine: the Pulumi CLI
 // v3.248.0 (`npm run setup:pulumi`) drives an Automation API inline program against the real
@@ -30,12 +30,6 @@ function programOf(spec: () => Spec): automation.PulumiFn {
   };
 }
 
-const errorLines = (err: Error | undefined) => [...new Set(String(err?.message).split("\n").filter((l) => l.includes("error:")).map((l) => l.trim()))];
-
-const changes = (summary: Record<string, number> | undefined) => {
-  const { same: _same, ...rest } = summary ?? {};
-  return rest;
-};
 
 describe.skipIf(missing)("TranscodeTemplate, SnapshotConfig, RecordingConfig under the Pulumi engine", () => {
   let svc: ServiceHandle;

@@ -4,6 +4,8 @@ import type * as automation from "@pulumi/pulumi/automation";
 import { createClient, type LiveRelayClient, type RelayTemplate as ApiTemplate } from "../../sdk/src";
 import { startService, type ServiceHandle } from "../helpers/service";
 import {
+  changes,
+  errorLines,
   filesUnder,
   inlineStack,
   isoIn,
@@ -45,13 +47,6 @@ function programOf(spec: () => Spec): automation.PulumiFn {
   };
 }
 
-/** The engine's `error:` lines of a failed command (what a user sees). */
-const errorLines = (err: Error | undefined) => [...new Set(String(err?.message).split("\n").filter((l) => l.includes("error:")).map((l) => l.trim()))];
-
-const changes = (summary: Record<string, number> | undefined) => {
-  const { same: _same, ...rest } = summary ?? {};
-  return rest;
-};
 
 describe.skipIf(missing)("RelayTemplate under the Pulumi engine (Automation API, inline program)", () => {
   let svc: ServiceHandle;

@@ -132,3 +132,12 @@ export function plaintextOccurrences(value: unknown, needles: string[], at = "$"
 
 export const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The engine's `error:` lines of a failed command (what a user sees). */
+export const errorLines = (err: Error | undefined) => [...new Set(String(err?.message).split("\n").filter((l) => l.includes("error:")).map((l) => l.trim()))];
+
+/** An update summary without its `same` count: only what changed. */
+export const changes = (summary: Record<string, number> | undefined) => {
+  const { same: _same, ...rest } = summary ?? {};
+  return rest;
+};
