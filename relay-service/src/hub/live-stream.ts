@@ -43,6 +43,11 @@ export class LiveStream {
     this.gop = protocol === "srt" ? new TsGopCache() : new FlvGopCache();
   }
 
+  /** The container readers receive: FLV for RTMP ingest, MPEG-TS for SRT (ffmpeg's `-f` for its input). */
+  get container(): "flv" | "mpegts" {
+    return this.protocol === "srt" ? "mpegts" : "flv";
+  }
+
   /** RTMP ingest: one FLV tag body. */
   pushFlvTag(type: FlvTagType, timestamp: number, payload: Buffer): void {
     if (this.ended || !(this.gop instanceof FlvGopCache)) return;

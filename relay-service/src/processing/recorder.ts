@@ -58,7 +58,7 @@ export class Recorder implements MediaWorker {
     private readonly deps: { store: MediaStore; root: string; logger: Logger },
   ) {
     this.folder = streamFolder(source.key);
-    const container = source.protocol === "srt" ? "mpegts" : "flv";
+    const container = source.container;
     const segmented = config.format !== "hls";
     this.ffmpeg = new FfmpegSubscriber({
       name: "recorder",

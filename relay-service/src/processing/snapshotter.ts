@@ -54,7 +54,7 @@ export class Snapshotter implements MediaWorker {
     private readonly dir: string,
   ) {
     const pattern = path.join(dir, `${String(Date.now()).padStart(15, "0")}-%06d.jpg`);
-    const container = source.protocol === "srt" ? "mpegts" : "flv";
+    const container = source.container;
     this.ffmpeg = new FfmpegSubscriber({ name: "snapshotter", args: snapshotArgs(config, container, pattern), onProgress: () => this.pruneNowAndThen() });
   }
 

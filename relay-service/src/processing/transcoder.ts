@@ -62,7 +62,7 @@ export class Transcoder implements MediaWorker {
     private readonly hub: StreamHub,
   ) {
     this.key = renditionKey(source.key, template.id);
-    const container: Container = source.protocol === "srt" ? "mpegts" : "flv";
+    const container: Container = source.container;
     this.ffmpeg = new FfmpegSubscriber({ name: `transcoder ${template.id}`, args: transcodeArgs(template, container), onStdout: (chunk) => this.onOutput(chunk) });
   }
 

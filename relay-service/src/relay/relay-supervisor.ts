@@ -219,7 +219,7 @@ export class RelaySupervisor {
 
   private startEngine(relay: Relay, stream: LiveStream) {
     const t = relay.template;
-    const engine = this.deps.engineFactory({ templateId: t.id, destinationUrl: t.destinationUrl, inputFormat: stream.protocol === "srt" ? "mpegts" : "flv" });
+    const engine = this.deps.engineFactory({ templateId: t.id, destinationUrl: t.destinationUrl, inputFormat: stream.container });
     relay.engine = engine;
     relay.startedAt = Date.now();
     relay.retryAt = undefined;
