@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { RtmpPublishSink } from "../../relay-service/src/rtmp/server";
-import { flvFileHeader, flvTag } from "../../relay-service/src/hub/flv";
+import { flvFileHeader, flvTag } from "../../relay-service/src/media/flv";
 
 // ---- processes -------------------------------------------------------------
 

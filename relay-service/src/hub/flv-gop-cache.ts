@@ -1,4 +1,4 @@
-import { flvFileHeader, flvTag, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, parseOnMetaData, type FlvTagType, type OnMetaData } from "./flv";
+import { flvFileHeader, flvTag, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, parseOnMetaData, type FlvTagType, type OnMetaData } from "../media/flv";
 
 /** What the streams API reports about a stream's media; null when the container does not say. */
 export interface MediaInfo {

@@ -1,4 +1,4 @@
-import type { FlvTagType } from "./flv";
+import type { FlvTagType } from "../media/flv";
 import { FlvGopCache } from "./flv-gop-cache";
 import type { Subscriber } from "./subscriber";
 import { TsGopCache } from "./ts-gop-cache";

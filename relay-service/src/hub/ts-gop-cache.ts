@@ -1,6 +1,6 @@
 import { MAX_GOP_BYTES, type MediaInfo } from "./flv-gop-cache";
-import { SpsFinder, type PictureSize } from "./h264-sps";
-import { KeyframeScanner, PAT_PID, SCANNABLE_CODECS, TS_PACKET_BYTES, TsPacketizer, parsePat, parsePmt, readPacketHeader, type ElementaryStream, type TsPacketHeader } from "./mpegts";
+import { SpsFinder, type PictureSize } from "../media/h264-sps";
+import { KeyframeScanner, PAT_PID, SCANNABLE_CODECS, TS_PACKET_BYTES, TsPacketizer, parsePat, parsePmt, readPacketHeader, type ElementaryStream, type TsPacketHeader } from "../media/mpegts";
 
 /**
  * What a reader joining an MPEG-TS stream mid-way needs to decode from its first byte: the

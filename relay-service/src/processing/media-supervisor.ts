@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { RecordingConfig, SnapshotConfig, TranscodeTemplate } from "@liverelay/sdk/schemas";
 import { streamKeyString, type LiveStream } from "../hub/live-stream";
 import type { StreamHub } from "../hub/stream-hub";
-import { Backoff } from "../relay/backoff";
+import { Backoff } from "../supervisor/backoff";
 import type { FfmpegExit } from "../supervisor/ffmpeg-subscriber";
 import { streamFolder, type MediaPaths } from "./media-paths";
 import type { MediaWorker, MediaWorkerKind } from "./media-worker";

@@ -1,5 +1,5 @@
 import type { TranscodeTemplate } from "@liverelay/sdk/schemas";
-import { FlvReader } from "../hub/flv-reader";
+import { FlvReader } from "../media/flv-reader";
 import type { LiveStream, StreamKey } from "../hub/live-stream";
 import type { StreamHub } from "../hub/stream-hub";
 import { FfmpegSubscriber, type FfmpegExit } from "../supervisor/ffmpeg-subscriber";

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { RelayState, RelayStatus, RelayTemplate } from "@liverelay/sdk/schemas";
 import type { StreamHub } from "../hub/stream-hub";
 import type { LiveStream } from "../hub/live-stream";
-import { Backoff } from "./backoff";
+import { Backoff } from "../supervisor/backoff";
 import { protocolMatches } from "./destination";
 import { findRelayLoops, selfTargetParser, type SelfIngest } from "./relay-loops";
 import type { RelayEngine, RelayEngineFactory, RelayExit } from "./relay-engine";

@@ -1,6 +1,6 @@
 // Decoding of client commands (AMF0 command messages) and construction of the
 // server's replies: _result, _error and onStatus.
-import { Amf0Object, Amf0Value, decodeAmf0, encodeAmf0 } from "./amf0";
+import { Amf0Object, Amf0Value, decodeAmf0, encodeAmf0 } from "../media/amf0";
 import { ChunkStreamId, MessageType, RtmpMessage, RtmpProtocolError } from "./protocol";
 
 export interface Command {

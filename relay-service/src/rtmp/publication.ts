@@ -1,7 +1,7 @@
 // One accepted publish: forwards media and script data to the hub's sink and
 // guarantees onEnd is called exactly once.
 import type { Logger } from "pino";
-import { Amf0Reader } from "./amf0";
+import { Amf0Reader } from "../media/amf0";
 import { MessageType, RtmpMessage } from "./protocol";
 import type { RtmpPublishSink } from "./server";
 

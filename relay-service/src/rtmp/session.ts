@@ -3,7 +3,7 @@
 // asks the hub whether a publish is allowed and forwards media once it is.
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
-import { Amf0Error, Amf0Object, Amf0Value } from "./amf0";
+import { Amf0Error, Amf0Object, Amf0Value } from "../media/amf0";
 import { ChunkReader, ChunkReaderLimits } from "./chunk-reader";
 import { ChunkWriter } from "./chunk-writer";
 import {

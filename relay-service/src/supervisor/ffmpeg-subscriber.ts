@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import type { Writable } from "node:stream";
 import { redactText } from "@liverelay/sdk";
 import type { Subscriber } from "../hub/subscriber";
-import { ProgressParser, type FfmpegProgress } from "../relay/progress";
+import { ProgressParser, type FfmpegProgress } from "./ffmpeg-progress";
 import { spawnSupervised, terminate } from "./child-process";
 
 const STDERR_TAIL_BYTES = 4_096;

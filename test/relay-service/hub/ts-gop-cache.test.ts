@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LiveStream } from "../../../relay-service/src/hub/live-stream";
 import { MAX_GOP_BYTES } from "../../../relay-service/src/hub/flv-gop-cache";
-import { readPacketHeader, TS_PACKET_BYTES } from "../../../relay-service/src/hub/mpegts";
+import { readPacketHeader, TS_PACKET_BYTES } from "../../../relay-service/src/media/mpegts";
 import { TsGopCache } from "../../../relay-service/src/hub/ts-gop-cache";
 import type { Subscriber } from "../../../relay-service/src/hub/subscriber";
 import { codecs, probe, tmpDir } from "../../helpers/relay";

@@ -8,7 +8,7 @@ import { decodeCommand } from "../../../relay-service/src/rtmp/commands";
 import { scriptTagBody } from "../../../relay-service/src/rtmp/publication";
 import { MessageType, RtmpMessage } from "../../../relay-service/src/rtmp/protocol";
 import { RtmpPublishDecision, RtmpPublishRequest, RtmpServer } from "../../../relay-service/src/rtmp/server";
-import { isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, parseOnMetaData } from "../../../relay-service/src/hub/flv";
+import { isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, parseOnMetaData } from "../../../relay-service/src/media/flv";
 import { waitFor } from "../../helpers/media";
 import { decodeClientBytes, ffmpegPublishFixture, memoryLogger, randomPieces } from "./support";
 

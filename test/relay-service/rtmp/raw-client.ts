@@ -2,7 +2,7 @@
 // encoders do not (go silent, reset the connection, send absurd sizes).
 // It reuses the server's chunk writer/reader, which are symmetric.
 import net from "node:net";
-import { Amf0Object, Amf0Value, decodeAmf0, encodeAmf0 } from "../../../relay-service/src/rtmp/amf0";
+import { Amf0Object, Amf0Value, decodeAmf0, encodeAmf0 } from "../../../relay-service/src/media/amf0";
 import { ChunkReader } from "../../../relay-service/src/rtmp/chunk-reader";
 import { ChunkWriter } from "../../../relay-service/src/rtmp/chunk-writer";
 import { MessageType, RtmpMessage } from "../../../relay-service/src/rtmp/protocol";

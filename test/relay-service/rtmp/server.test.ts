@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   RtmpPublishDecision, RtmpPublishRequest, RtmpServer, RtmpServerOptions,
 } from "../../../relay-service/src/rtmp/server";
-import { encodeAmf0 } from "../../../relay-service/src/rtmp/amf0";
+import { encodeAmf0 } from "../../../relay-service/src/media/amf0";
 import { encodeBasicHeader } from "../../../relay-service/src/rtmp/chunk-writer";
 import {
   FlvFileSink, decodeErrors, killAllSpawned, makeTempDir, probeMediaFile, startFfmpegPublisher,

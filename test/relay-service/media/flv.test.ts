@@ -3,11 +3,11 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   flvFileHeader, flvTag, isAudioSequenceHeader, isVideoKeyframe, isVideoSequenceHeader, parseOnMetaData,
-} from "../../../relay-service/src/hub/flv";
-import { ecmaArray, encodeAmf0 } from "../../../relay-service/src/rtmp/amf0";
+} from "../../../relay-service/src/media/flv";
+import { ecmaArray, encodeAmf0 } from "../../../relay-service/src/media/amf0";
 import { scriptTagBody } from "../../../relay-service/src/rtmp/publication";
 import { decodeErrors, makeTempDir, probeMediaFile, streamOfType } from "../../helpers/media";
-import { decodeClientBytes, ffmpegPublishFixture } from "./support";
+import { decodeClientBytes, ffmpegPublishFixture } from "../rtmp/support";
 
 const h = (s: string) => Buffer.from(s.replace(/\s/g, ""), "hex");
 const fourCc = (s: string) => Buffer.from(s, "latin1");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   Amf0Error, Amf0Value, decodeAmf0, ecmaArray, encodeAmf0, isEcmaArray,
-} from "../../../relay-service/src/rtmp/amf0";
+} from "../../../relay-service/src/media/amf0";
 
 const hex = (b: Buffer) => b.toString("hex");
 

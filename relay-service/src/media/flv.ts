@@ -2,7 +2,7 @@
 // facts about a tag the hub needs (key frame? sequence header?) for both the
 // legacy FLV tag headers and Enhanced RTMP's ExHeader. Codec payloads beyond
 // the first header bytes are never parsed.
-import { Amf0Object, Amf0Reader, Amf0Value } from "../rtmp/amf0";
+import { Amf0Object, Amf0Reader, Amf0Value } from "./amf0";
 
 export type FlvTagType = 8 | 9 | 18;
 

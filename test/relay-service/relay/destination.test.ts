@@ -1,22 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Backoff, BACKOFF_MAX_MS, BACKOFF_RESET_AFTER_MS } from "../../../relay-service/src/relay/backoff";
 import { ffmpegOutput, protocolMatches } from "../../../relay-service/src/relay/destination";
 import { selfIngestTarget, findRelayLoops } from "../../../relay-service/src/relay/relay-loops";
-import { ProgressParser, type FfmpegProgress } from "../../../relay-service/src/relay/progress";
-
-describe("Backoff", () => {
-  it("doubles from 1 s to a 30 s cap with ±20 % jitter, and resets after 60 s healthy", () => {
-    const b = new Backoff();
-    const mid = () => 0.5;
-    expect([1, 2, 3, 4, 5, 6, 7].map(() => b.next(mid))).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
-    expect(b.next(() => 0)).toBe(BACKOFF_MAX_MS * 0.8);
-    expect(b.next(() => 1)).toBe(BACKOFF_MAX_MS * 1.2);
-    b.ranFor(BACKOFF_RESET_AFTER_MS - 1);
-    expect(b.next(mid)).toBe(30000);
-    b.ranFor(BACKOFF_RESET_AFTER_MS);
-    expect(b.next(mid)).toBe(1000);
-  });
-});
 
 describe("destinations", () => {
   it("matches protocols: RTMP ingest → rtmp/rtmps, SRT ingest → srt", () => {
@@ -73,18 +57,5 @@ describe("relay loops", () => {
       self,
     );
     expect([...loops].sort()).toEqual(["ab", "ba", "ff"]);
-  });
-});
-
-describe("ProgressParser", () => {
-  it("parses -progress blocks split anywhere", () => {
-    const blocks: FfmpegProgress[] = [];
-    const p = new ProgressParser((b) => blocks.push(b));
-    const text = "frame=30\nfps=29.97\ntotal_size=123456\nout_time_us=1000000\nspeed=1.01x\nprogress=continue\nframe=60\ntotal_size=234567\nprogress=end\n";
-    for (const ch of text) p.push(ch);
-    expect(blocks).toEqual([
-      { totalSize: 123456, fps: 29.97, outTimeUs: 1000000, speed: 1.01, dropFrames: 0, end: false },
-      { totalSize: 234567, fps: 0, outTimeUs: 0, speed: 0, dropFrames: 0, end: true },
-    ]);
   });
 });
