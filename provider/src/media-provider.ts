@@ -125,8 +125,8 @@ interface Kind<I, O extends I & { updatedAt: string }> {
   remove(c: LiveRelayClient, p: I): Promise<void>;
 }
 
-function schemas(): typeof import("@liverelay/sdk/schemas") {
-  return require("@liverelay/sdk/schemas") as typeof import("@liverelay/sdk/schemas");
+function schemas(): typeof import("@liverelay/api") {
+  return require("@liverelay/api") as typeof import("@liverelay/api");
 }
 
 /** The value a schema with a `.default()` gives an absent field. */

@@ -68,7 +68,7 @@ const { client, configureConnection, errorStatus, isNotFound, isUnknown, present
 /** Canonical time when it parses, the value unchanged otherwise (check reports the problem). */
 function canonical(v: unknown): unknown {
   if (typeof v !== "string" || isUnknown(v) || Number.isNaN(Date.parse(v))) return v;
-  const { canonicalTime } = require("@liverelay/sdk/schemas") as typeof import("@liverelay/sdk/schemas");
+  const { canonicalTime } = require("@liverelay/api") as typeof import("@liverelay/api");
   return canonicalTime(v);
 }
 
@@ -155,7 +155,7 @@ function reasonOf(property: string, issue: { code: string; message: string; inpu
 }
 
 function validate(olds: Partial<ProviderInputs>, news: ProviderInputs): CheckFailure[] {
-  const schemas = require("@liverelay/sdk/schemas") as typeof import("@liverelay/sdk/schemas");
+  const schemas = require("@liverelay/api") as typeof import("@liverelay/api");
   const failures: CheckFailure[] = [];
   const add = (property: string, reason: string) => {
     if (!failures.some((f) => f.property === property)) failures.push({ property, reason });

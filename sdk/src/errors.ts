@@ -1,4 +1,4 @@
-import type { ErrorCode } from "./schemas";
+import type { ErrorCode } from "@liverelay/api";
 
 /** Puts `name` on the prototype, so it is in the stack from the start and not an own property. */
 function named(cls: { prototype: Error }, name: string): void {

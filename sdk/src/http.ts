@@ -1,9 +1,8 @@
+import { ErrorBody, redactText } from "@liverelay/api";
 import axios, { type AxiosInstance } from "axios";
 import type { z } from "zod";
 import { apiErrorFor, ConnectionError, LiveRelayError, ResponseValidationError, TimeoutError, type ValidationIssue } from "./errors";
-import { redactText } from "./redact";
 import { methodIsRetryable, parseRetryAfter, retryDelayMs, statusIsRetryable, type BackoffOptions } from "./retry";
-import { ErrorBody } from "./schemas";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export type Query = Record<string, string | number | boolean | null | undefined>;

@@ -180,7 +180,7 @@ describe("connection", () => {
       expect(sf.text).not.toContain("tok_never_serialized");
       expect(sf.text).not.toContain("127.0.0.1:1");
       expect(sf.text).not.toMatch(/_zod|ZodObject|AxiosError|shared_1|require\("\.|@liverelay\/pulumi/);
-      for (const m of sf.text.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/sdk/schemas"]).toContain(m[1]);
+      for (const m of sf.text.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/api"]).toContain(m[1]);
     }
   });
 });

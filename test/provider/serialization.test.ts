@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startService, type ServiceHandle } from "../helpers/service";
 import { REPO_ROOT, SECRET_SIG, STREAM_KEY } from "./support";
 
-// The provider as users get it: `npm pack`ed @liverelay/sdk and @liverelay/pulumi installed with
+// The provider as users get it: `npm pack`ed @liverelay/api, @liverelay/sdk and @liverelay/pulumi installed with
 // @pulumi/pulumi 3.248.0 into a project outside the repo. Pulumi serializes the provider object
 // into the `__provider` input; the dynamic-provider host later evaluates that text in a fresh
 // process and calls `.handler()`. Both halves run here in child processes, from that project.
 //
-// The install is cached in $TMPDIR/liverelay-provider-pack/<hash of the two tarballs>.
+// The install is cached in $TMPDIR/liverelay-provider-pack/<hash of the tarballs>.
 
 const TOKEN = "lrt_serialization_TOKEN_5b1e9d";
 const PULUMI_VERSION = "3.248.0";
@@ -78,9 +78,9 @@ describe("closure serialization of the packed provider", () => {
   let svc: ServiceHandle;
 
   beforeAll(async () => {
-    run("npx", ["tsc", "-b", "sdk", "provider"], REPO_ROOT);
+    run("npx", ["tsc", "-b", "api", "sdk", "provider"], REPO_ROOT);
     const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "liverelay-pack-"));
-    const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", packDir, "--workspace", "sdk", "--workspace", "provider"], REPO_ROOT)) as { filename: string }[];
+    const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", packDir, "--workspace", "api", "--workspace", "sdk", "--workspace", "provider"], REPO_ROOT)) as { filename: string }[];
     const tarballs = packed.map((p) => path.join(packDir, path.basename(p.filename)));
     const hash = crypto.createHash("sha256");
     for (const t of tarballs) hash.update(fs.readFileSync(t));
@@ -91,7 +91,8 @@ describe("closure serialization of the packed provider", () => {
       const deps: Record<string, string> = { "@pulumi/pulumi": PULUMI_VERSION };
       for (const t of tarballs) {
         fs.copyFileSync(t, path.join(project, path.basename(t)));
-        deps[path.basename(t).startsWith("liverelay-sdk-") ? "@liverelay/sdk" : "@liverelay/pulumi"] = `file:./${path.basename(t)}`;
+        const name = path.basename(t).replace(/^liverelay-(\w+)-.*$/, "$1");
+        deps[name === "pulumi" ? "@liverelay/pulumi" : `@liverelay/${name}`] = `file:./${path.basename(t)}`;
       }
       fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "serialization-check", private: true, dependencies: deps }, null, 2));
       run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], project);
@@ -106,7 +107,7 @@ describe("closure serialization of the packed provider", () => {
   });
 
   it("installs as separate packages (nothing resolves back into the repository)", () => {
-    const where = node(project, `console.log(JSON.stringify(["@liverelay/pulumi", "@liverelay/sdk", "@pulumi/pulumi", "zod"].map((m) => require.resolve(m))));`) as string[];
+    const where = node(project, `console.log(JSON.stringify(["@liverelay/pulumi", "@liverelay/sdk", "@liverelay/api", "@pulumi/pulumi", "zod"].map((m) => require.resolve(m))));`) as string[];
     for (const p of where) {
       expect(p.startsWith(path.join(project, "node_modules"))).toBe(true);
       expect(fs.realpathSync(p).startsWith(REPO_ROOT)).toBe(false);
@@ -161,7 +162,7 @@ describe("closure serialization of the packed provider", () => {
     expect(out.key).toMatchObject({ [SECRET_SIG]: expect.any(String), value: expect.stringMatching(/^pulumi-[0-9a-f]{64}$/) });
     expect(serialized).toMatch(/^exports\.handler = /);
     expect(serialized).toContain('require("@liverelay/sdk")');
-    expect(serialized).toContain('require("@liverelay/sdk/schemas")');
+    expect(serialized).toContain('require("@liverelay/api")');
     expect(serialized).not.toContain(TOKEN);
     expect(serialized).not.toContain("127.0.0.1:1");
     expect(serialized).not.toContain(STREAM_KEY);
@@ -169,7 +170,7 @@ describe("closure serialization of the packed provider", () => {
     expect(serialized).not.toMatch(/_zod|ZodObject|ZodType|safeParse\s*=|AxiosError|axios\.create|interceptors/);
     expect(serialized.length).toBeLessThan(60_000);
     // The serialized requires resolve from the project directory.
-    for (const m of serialized.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/sdk/schemas", "node:crypto"]).toContain(m[1]);
+    for (const m of serialized.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/api", "node:crypto"]).toContain(m[1]);
 
     // The media providers, and the helpers they share with RelayTemplate's (provider/src/shared.ts):
     // serialized by value (never as `require("@liverelay/pulumi/…")`), nothing heavy, nothing secret.
@@ -182,7 +183,7 @@ describe("closure serialization of the packed provider", () => {
       expect(text, type).not.toContain("127.0.0.1:1");
       expect(text, type).not.toMatch(/_zod|ZodObject|ZodType|safeParse\s*=|AxiosError|axios\.create|interceptors|shared_1|@liverelay\/pulumi/);
       expect(text.length, type).toBeLessThan(60_000);
-      for (const m of text.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/sdk/schemas", "node:crypto"], type).toContain(m[1]);
+      for (const m of text.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/api", "node:crypto"], type).toContain(m[1]);
     }
   });
 

@@ -14,7 +14,7 @@ describe("@liverelay/sdk package (built)", () => {
 
   it("resolves '.', './schemas' and './dist/*' through the exports map, as CommonJS", () => {
     const sdk = require("@liverelay/sdk");
-    const schemas = require("@liverelay/sdk/schemas");
+    const schemas = require("@liverelay/api");
     const errors = require("@liverelay/sdk/dist/errors.js");
     expect(typeof sdk.createClient).toBe("function");
     expect(typeof sdk.redactUrl).toBe("function");

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "@liverelay/sdk/schemas";
+import type { ErrorCode } from "@liverelay/api";
 
 /** An error the API answers with: status, stable code, a message safe to show (no secrets), the field at fault. */
 export class ApiProblem extends Error {

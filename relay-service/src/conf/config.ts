@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import path from "node:path";
 import { z } from "zod";
-import { Domain } from "@liverelay/sdk/schemas";
+import { Domain } from "@liverelay/api";
 
 /** Every flag, its env var and its default: the single table behind parsing and `--help`. */
 const FLAGS = {

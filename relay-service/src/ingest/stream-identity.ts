@@ -1,5 +1,5 @@
 import net from "node:net";
-import { AppName, Domain, StreamName } from "@liverelay/sdk/schemas";
+import { AppName, Domain, StreamName } from "@liverelay/api";
 import type { StreamKey } from "../hub/live-stream";
 
 export interface PublishTarget {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Logger } from "pino";
-import type { RecordingConfig, SnapshotConfig, TranscodeTemplate } from "@liverelay/sdk/schemas";
+import type { RecordingConfig, SnapshotConfig, TranscodeTemplate } from "@liverelay/api";
 import { streamKeyString, type LiveStream } from "../hub/live-stream";
 import type { StreamHub } from "../hub/stream-hub";
 import { Backoff } from "../supervisor/backoff";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { RecordingConfig } from "@liverelay/sdk/schemas";
+import type { RecordingConfig } from "@liverelay/api";
 import type { LiveStream } from "../hub/live-stream";
 import type { MediaStore, RecordingRecord } from "../store/media";
 import { FfmpegSubscriber, type FfmpegExit } from "../supervisor/ffmpeg-subscriber";

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { SnapshotConfig } from "@liverelay/sdk/schemas";
+import type { SnapshotConfig } from "@liverelay/api";
 import type { LiveStream } from "../hub/live-stream";
 import { FfmpegSubscriber, type FfmpegExit } from "../supervisor/ffmpeg-subscriber";
 import type { MediaWorker } from "./media-worker";

@@ -1,4 +1,4 @@
-import type { TranscodeTemplate } from "@liverelay/sdk/schemas";
+import type { TranscodeTemplate } from "@liverelay/api";
 import { FlvReader } from "../media/flv-reader";
 import type { LiveStream, StreamKey } from "../hub/live-stream";
 import type { StreamHub } from "../hub/stream-hub";

@@ -1,4 +1,4 @@
-import { destinationScheme, type DestinationScheme } from "@liverelay/sdk/schemas";
+import { destinationScheme, type DestinationScheme } from "@liverelay/api";
 import type { IngestProtocol } from "../hub/live-stream";
 
 /** RTMP ingest relays to rtmp/rtmps; SRT ingest relays to srt. */

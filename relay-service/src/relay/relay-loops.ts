@@ -1,6 +1,6 @@
 import os from "node:os";
 import net from "node:net";
-import type { RelayTemplate } from "@liverelay/sdk/schemas";
+import type { RelayTemplate } from "@liverelay/api";
 import { streamKeyString, type StreamKey } from "../hub/live-stream";
 import { resolveStreamKey } from "../ingest/stream-identity";
 import { srtPublishTarget } from "../ingest/srt-ingest";

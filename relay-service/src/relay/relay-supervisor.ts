@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { RelayState, RelayStatus, RelayTemplate } from "@liverelay/sdk/schemas";
+import type { RelayState, RelayStatus, RelayTemplate } from "@liverelay/api";
 import type { StreamHub } from "../hub/stream-hub";
 import type { LiveStream } from "../hub/live-stream";
 import { Backoff } from "../supervisor/backoff";

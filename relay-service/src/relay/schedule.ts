@@ -1,4 +1,4 @@
-import type { RelayTemplate } from "@liverelay/sdk/schemas";
+import type { RelayTemplate } from "@liverelay/api";
 
 /** `always`, or startTime ≤ now < endTime. */
 export function isActive(t: Pick<RelayTemplate, "mode" | "startTime" | "endTime">, now: Date): boolean {

@@ -1,4 +1,4 @@
-import type { RecordingConfig, RecordingFormat, SnapshotConfig, TranscodeTemplate } from "@liverelay/sdk/schemas";
+import type { RecordingConfig, RecordingFormat, SnapshotConfig, TranscodeTemplate } from "@liverelay/api";
 
 /** What a transcode template asks for, as the API validated it (defaults applied). */
 export type TranscodeSpec = Pick<TranscodeTemplate, "appName" | "video" | "audio">;

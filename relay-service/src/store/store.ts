@@ -1,4 +1,4 @@
-import type { RelayTemplate, RelayMode } from "@liverelay/sdk/schemas";
+import type { RelayTemplate, RelayMode } from "@liverelay/api";
 import type { MediaStore } from "./media";
 
 /** What a template holds besides its identity and timestamps, as the API validated it. */

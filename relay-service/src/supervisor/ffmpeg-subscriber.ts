@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import type { Writable } from "node:stream";
-import { redactText } from "@liverelay/sdk";
+import { redactText } from "@liverelay/api";
 import type { Subscriber } from "../hub/subscriber";
 import { ProgressParser, type FfmpegProgress } from "./ffmpeg-progress";
 import { spawnSupervised, terminate } from "./child-process";

@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { IngestAuth, type IngestAuthSet } from "../schemas";
+import { IngestAuth, type IngestAuthSet } from "@liverelay/api";
 
 const path = (domain: string) => `/v1/domains/${segment(domain, "domain")}/ingest-auth`;
 

@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { Quota } from "../schemas";
+import { Quota } from "@liverelay/api";
 
 /** `client.quota`: destination URLs used and allowed in a domain. */
 export class QuotaResource {

@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { RecordingConfig, type RecordingConfigSet } from "../schemas";
+import { RecordingConfig, type RecordingConfigSet } from "@liverelay/api";
 
 const configPath = (domain: string, appName: string) => `/v1/domains/${segment(domain, "domain")}/apps/${segment(appName, "appName")}/recording-config`;
 

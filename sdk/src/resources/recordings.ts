@@ -1,6 +1,6 @@
 import { paginate } from "../paginate";
 import { segment, type BinaryResponse, type RequestOptions, type Transport } from "../http";
-import { RecordingList, type Recording, type RecordingListQuery } from "../schemas";
+import { RecordingList, type Recording, type RecordingListQuery } from "@liverelay/api";
 
 /** Filters and paging of `list`; `limit` is the page size (1–200, default 50). */
 export type RecordingListParams = Omit<RecordingListQuery, "limit"> & { limit?: number };

@@ -10,7 +10,7 @@ import {
   type RelayTemplateCreate,
   type RelayTemplateListQuery,
   type RelayTemplatePatch,
-} from "../schemas";
+} from "@liverelay/api";
 
 /** Filters and paging of `list`; `limit` is the page size (1–200, default 50). */
 export type RelayTemplateListParams = Omit<RelayTemplateListQuery, "limit"> & { limit?: number };

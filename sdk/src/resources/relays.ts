@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { RelayStatusList } from "../schemas";
+import { RelayStatusList } from "@liverelay/api";
 
 /** `client.relays`: the live state of every relay in a domain. */
 export class Relays {

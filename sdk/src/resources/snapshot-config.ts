@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { SnapshotConfig, type SnapshotConfigSet } from "../schemas";
+import { SnapshotConfig, type SnapshotConfigSet } from "@liverelay/api";
 
 const configPath = (domain: string, appName: string) => `/v1/domains/${segment(domain, "domain")}/apps/${segment(appName, "appName")}/snapshot-config`;
 

@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { LiveStreamList } from "../schemas";
+import { LiveStreamList } from "@liverelay/api";
 
 /** `client.streams`: the streams being published to a domain right now. */
 export class Streams {

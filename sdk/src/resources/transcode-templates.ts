@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { TranscodeTemplate, TranscodeTemplateList, type TranscodeTemplateSet } from "../schemas";
+import { TranscodeTemplate, TranscodeTemplateList, type TranscodeTemplateSet } from "@liverelay/api";
 
 const templatesPath = (domain: string) => `/v1/domains/${segment(domain, "domain")}/transcode-templates`;
 const templatePath = (domain: string, id: string) => `${templatesPath(domain)}/${segment(id, "templateId")}`;

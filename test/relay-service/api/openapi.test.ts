@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RelayTemplateCreate } from "@liverelay/sdk/schemas";
+import { RelayTemplateCreate } from "@liverelay/api";
 import { z } from "zod";
 import { startService, type ServiceHandle } from "../../helpers/service";
 

@@ -19,7 +19,7 @@ import {
   TranscodeTemplateList,
   TranscodeTemplateParams,
   TranscodeTemplateSet,
-} from "@liverelay/sdk/schemas";
+} from "@liverelay/api";
 import type { MediaPaths } from "../../processing/media-paths";
 import { streamFolder } from "../../processing/media-paths";
 import { fileBytes, removeRecordingFiles } from "../../processing/recording-files";

@@ -11,8 +11,8 @@ import {
   TemplateParams,
   windowProblems,
   type RelayWindow,
-} from "@liverelay/sdk/schemas";
-import { ErrorBody } from "@liverelay/sdk/schemas";
+} from "@liverelay/api";
+import { ErrorBody } from "@liverelay/api";
 import type { z } from "zod";
 import type { Store, TemplateFields } from "../../store/store";
 import { decodeCursor, encodeCursor } from "../cursor";

@@ -1,4 +1,4 @@
-import { DomainParams, ErrorBody, IngestAuth, IngestAuthSet, LiveStreamList, RelayStatus, RelayStatusList, TemplateParams } from "@liverelay/sdk/schemas";
+import { DomainParams, ErrorBody, IngestAuth, IngestAuthSet, LiveStreamList, RelayStatus, RelayStatusList, TemplateParams } from "@liverelay/api";
 import type { RelaySupervisor } from "../../relay/relay-supervisor";
 import type { StreamHub } from "../../hub/stream-hub";
 import type { Store } from "../../store/store";

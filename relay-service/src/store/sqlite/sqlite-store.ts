@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import type { RecordingConfig, RelayTemplate, SnapshotConfig, TranscodeTemplate } from "@liverelay/sdk/schemas";
+import type { RecordingConfig, RelayTemplate, SnapshotConfig, TranscodeTemplate } from "@liverelay/api";
 import type { CreateTemplateResult, IdempotencyClaim, IngestAuthRecord, Store, TemplateChange, TemplateFields, TemplateFilter, TemplatePage } from "../store";
 import type { RecordingEnd, RecordingFilter, RecordingPage, RecordingRecord, TranscodeSpec } from "../media";
 import { MIGRATIONS } from "./migrations";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactText, redactUrl } from "../../sdk/src/redact";
+import { redactText, redactUrl } from "../../api/src/redact";
 
 describe("redactUrl", () => {
   it.each([

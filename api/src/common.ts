@@ -37,30 +37,3 @@ export const Timestamp = z
   .refine((v) => !Number.isNaN(Date.parse(v)) && new Date(v).toISOString().slice(0, 19) === v.slice(0, 19), "is not a valid date")
   .transform(canonicalTime)
   .meta({ description: "RFC 3339 UTC timestamp", example: "2026-12-01T09:00:00Z" });
-
-export const ErrorCode = z.enum([
-  "BadRequest",
-  "ImmutableField",
-  "Unauthorized",
-  "NotFound",
-  "Conflict",
-  "QuotaExceeded",
-  "PayloadTooLarge",
-  "UnsupportedMediaType",
-  "RangeNotSatisfiable",
-  "RateLimited",
-  "Internal",
-]);
-export type ErrorCode = z.infer<typeof ErrorCode>;
-
-export const ErrorBody = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      field: z.string().optional(),
-      requestId: z.string(),
-    }),
-  })
-  .meta({ id: "Error" });
-export type ErrorBody = z.infer<typeof ErrorBody>;

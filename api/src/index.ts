@@ -1,0 +1,9 @@
+// The API contract shared by the service, the SDK and the Pulumi provider: request and response
+// schemas (zod), error codes and the redaction every log line and error message goes through.
+export * from "./common";
+export * from "./errors";
+export * from "./destination-url";
+export * from "./relay-templates";
+export * from "./relays";
+export * from "./media";
+export { redactUrl, redactText } from "./redact";
