@@ -7,3 +7,5 @@ export * from "./relay-templates";
 export * from "./relays";
 export * from "./media";
 export { redactUrl, redactText } from "./redact";
+export * from "./events";
+export * from "./webhooks";

@@ -23,6 +23,9 @@ import { RelaySupervisor } from "./relay/relay-supervisor";
 import { FfmpegRelay } from "./relay/ffmpeg-relay";
 import { registerRelayMetrics } from "./metrics/relay-metrics";
 import { startMediaProcessing } from "./processing";
+import { EventBus } from "./events/event-bus";
+import { emitHubEvents } from "./events/hub-events";
+import { RefusalEvents } from "./ingest/refusal-events";
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 4_000;
@@ -44,12 +47,16 @@ export async function startService(config: Config, logger: Logger = createLogger
   const store: Store = new SqliteStore(path.join(config.dataDir, "liverelay.db"));
   const metrics = createMetrics();
   const hub = new StreamHub();
+  // Domain events: emitted where things happen, written to the outbox in the same turn.
+  const events = new EventBus(store.outbox, logger.child({ component: "events" }));
+  events.startRetention();
+  emitHubEvents(hub, events); // before any other hub listener: stream.started precedes what it causes
   let ready = false;
 
   // Data plane: the RTMP and SRT servers feed the hub; the supervisor runs one worker per active relay.
   const ingestAuth = new IngestAuthCache(store);
   await ingestAuth.load();
-  const gate = new PublishGate({ ingestAuth, hub, defaultDomain: config.defaultDomain, logger });
+  const gate = new PublishGate({ ingestAuth, hub, defaultDomain: config.defaultDomain, logger, refusals: new RefusalEvents(events) });
   const rtmp = createRtmpIngest({ host: config.host, port: config.rtmpPort, gate, hub, logger });
   await rtmp.listen();
   const srt = createSrtIngest({ host: config.host, port: config.srtPort, gate, hub, defaultDomain: config.defaultDomain, logger });
@@ -63,10 +70,11 @@ export async function startService(config: Config, logger: Logger = createLogger
     self: { rtmpPort: rtmp.port, srtPort: srt.port, host: config.host, defaultDomain: config.defaultDomain },
     logger: logger.child({ component: "relays" }),
     counters: relayCounters,
+    events,
   });
   await relays.start();
   // Transcoding, snapshots and recording: more readers of the hub, each with its own bounded queue.
-  const media = await startMediaProcessing({ dataDir: config.dataDir, store, hub, logger, registry: metrics.registry });
+  const media = await startMediaProcessing({ dataDir: config.dataDir, store, hub, logger, registry: metrics.registry, events });
 
   // Control plane.
   const routes: Route[] = [
@@ -95,6 +103,7 @@ export async function startService(config: Config, logger: Logger = createLogger
       await Promise.all([rtmp.close(), srt.close(), closeHttp(http)]);
       hub.closeAll();
       await Promise.all([relays.stop(), media.stop()]); // recorders finalise their files before the store closes
+      events.stop();
       await store.close();
       logger.info("stopped");
     })());

@@ -4,6 +4,7 @@ import type { IngestProtocol, LiveStream, StreamKey } from "../hub/live-stream";
 import type { IngestAuthCache } from "./ingest-auth-cache";
 import { resolveStreamKey, type PublishTarget } from "./stream-identity";
 import { verifyAuthKey } from "./url-signing";
+import type { RefusalEvents } from "./refusal-events";
 
 export type GateRefusal = { accept: false; code: "Unauthorized" | "Conflict" | "BadRequest"; description: string };
 type Admitted<Claim> = { accept: true; key: StreamKey; claim: Claim; srtPassphrase: string | null };
@@ -22,7 +23,7 @@ export const SRT_RESERVATION_MS = 3_000;
  */
 export class PublishGate {
   constructor(
-    private readonly deps: { ingestAuth: IngestAuthCache; hub: StreamHub; defaultDomain: string; logger: Logger },
+    private readonly deps: { ingestAuth: IngestAuthCache; hub: StreamHub; defaultDomain: string; logger: Logger; refusals?: RefusalEvents },
   ) {}
 
   /** RTMP decides on the publish command, with the session in hand: accepting claims the stream. */
@@ -51,12 +52,14 @@ export class PublishGate {
       const check = verifyAuthKey({ appName: key.appName, streamName: key.streamName, authKey: target.query.get("auth_key"), key: auth.key, now: new Date() });
       if (!check.ok) {
         refused({ reason: check.reason }, "publish refused: ingest auth failed");
+        this.deps.refusals?.refused(key, protocol, "Unauthorized", `auth_key ${check.reason}`, remoteAddress);
         return { accept: false, code: "Unauthorized", description: `auth_key ${check.reason}` };
       }
     }
     const claimed = claim(key);
     if (claimed === null) {
       refused({}, "publish refused: stream already live");
+      this.deps.refusals?.refused(key, protocol, "Conflict", "stream is already being published", remoteAddress);
       return { accept: false, code: "Conflict", description: "stream is already being published" };
     }
     log.info("publish admitted");

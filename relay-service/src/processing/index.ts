@@ -7,6 +7,7 @@ import type { Store } from "../store/store";
 import { mediaPaths } from "./media-paths";
 import { MediaSupervisor } from "./media-supervisor";
 import { recoverRecordings } from "./recording-files";
+import type { EventSink } from "../events/event-bus";
 
 export interface MediaProcessing {
   routes: Route[];
@@ -15,7 +16,7 @@ export interface MediaProcessing {
 }
 
 /** Transcoding, snapshots and recording: the supervisor, its API routes and its metrics, in one piece for service.ts. */
-export async function startMediaProcessing(deps: { dataDir: string; store: Store; hub: StreamHub; logger: Logger; registry: client.Registry }): Promise<MediaProcessing> {
+export async function startMediaProcessing(deps: { dataDir: string; store: Store; hub: StreamHub; logger: Logger; registry: client.Registry; events?: EventSink }): Promise<MediaProcessing> {
   const { store, hub } = deps;
   const logger = deps.logger.child({ component: "processing" });
   const paths = mediaPaths(deps.dataDir);
@@ -27,6 +28,7 @@ export async function startMediaProcessing(deps: { dataDir: string; store: Store
     store,
     paths,
     logger,
+    events: deps.events,
     loadConfigs: async () => ({ transcode: await store.listAllTranscodeTemplates(), snapshot: await store.listAllSnapshotConfigs(), recording: await store.listAllRecordingConfigs() }),
   });
   await supervisor.start();

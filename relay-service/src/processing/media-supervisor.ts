@@ -11,6 +11,7 @@ import type { MediaStore } from "../store/media";
 import { Recorder } from "./recorder";
 import { Snapshotter } from "./snapshotter";
 import { Transcoder } from "./transcoder";
+import type { EventSink } from "../events/event-bus";
 
 const TICK_MS = 500;
 /** At shutdown, workers get this long to finish on their own (EOF) before they are stopped. */
@@ -67,6 +68,7 @@ export class MediaSupervisor {
       paths: MediaPaths;
       loadConfigs: () => Promise<MediaConfigs>;
       logger: Logger;
+      events?: EventSink;
     },
   ) {}
 
@@ -162,11 +164,11 @@ export class MediaSupervisor {
     const snapshot = this.configs.snapshot.find(ofApp);
     if (snapshot && hasVideo) {
       const dir = path.join(this.deps.paths.snapshots, streamFolder(stream.key));
-      specs.push({ id: id("snapshotter"), kind: "snapshotter", stream, fingerprint: `${snapshot.intervalSeconds}/${snapshot.keep}`, create: () => new Snapshotter(stream, snapshot, dir) });
+      specs.push({ id: id("snapshotter"), kind: "snapshotter", stream, fingerprint: `${snapshot.intervalSeconds}/${snapshot.keep}`, create: () => new Snapshotter(stream, snapshot, dir, this.deps.events) });
     }
     const recording = this.configs.recording.find(ofApp);
     if (recording) {
-      const deps = { store: this.deps.store, root: this.deps.paths.recordings, logger: this.deps.logger };
+      const deps = { store: this.deps.store, root: this.deps.paths.recordings, logger: this.deps.logger, events: this.deps.events };
       specs.push({ id: id("recorder"), kind: "recorder", stream, fingerprint: `${recording.format}/${recording.segmentSeconds}`, create: () => new Recorder(stream, recording, deps) });
     }
     return specs;

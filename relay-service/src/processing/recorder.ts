@@ -3,10 +3,11 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { RecordingConfig } from "@liverelay/api";
 import type { LiveStream } from "../hub/live-stream";
-import type { MediaStore, RecordingRecord } from "../store/media";
+import type { MediaStore, RecordingEnd, RecordingRecord } from "../store/media";
 import { FfmpegSubscriber, type FfmpegExit } from "../supervisor/ffmpeg-subscriber";
 import { fileStamp, streamFolder } from "./media-paths";
 import type { MediaWorker } from "./media-worker";
+import type { EventSink } from "../events/event-bus";
 import { endFromFiles, fileBytes, hlsTotals, newRecordingId, removeRecordingFiles, roundMs } from "./recording-files";
 
 /** Fragmented mp4: every keyframe closes a fragment, so a file cut by a crash still plays up to there. */
@@ -55,7 +56,7 @@ export class Recorder implements MediaWorker {
   constructor(
     private readonly source: LiveStream,
     private readonly config: RecordingConfig,
-    private readonly deps: { store: MediaStore; root: string; logger: Logger },
+    private readonly deps: { store: MediaStore; root: string; logger: Logger; events?: EventSink },
   ) {
     this.folder = streamFolder(source.key);
     const container = source.container;
@@ -102,7 +103,17 @@ export class Recorder implements MediaWorker {
     const k = this.source.key;
     const row: RecordingRecord = { id: newRecordingId(at), domain: k.domain, appName: k.appName, streamName: k.streamName, format: this.config.format, path: relativePath, startedAt: at.toISOString(), endedAt: null, durationSeconds: null, bytes: 0 };
     this.open = row;
-    this.queue(() => this.deps.store.addRecording(row));
+    this.queue(async () => {
+      await this.deps.store.addRecording(row);
+      this.deps.events?.emit(row.domain, "recording.started", { recordingId: row.id, appName: row.appName, streamName: row.streamName, format: row.format, startedAt: row.startedAt });
+    });
+  }
+
+  /** Completes a row in the index, then tells the world (a row deleted meanwhile is not reported). */
+  private async finish(row: RecordingRecord, end: RecordingEnd): Promise<void> {
+    if (!(await this.deps.store.finishRecording(row.id, end))) return;
+    const { id, domain, appName, streamName, format, startedAt } = row;
+    this.deps.events?.emit(domain, "recording.completed", { recordingId: id, appName, streamName, format, startedAt, endedAt: end.endedAt!, durationSeconds: end.durationSeconds ?? 0, bytes: end.bytes });
   }
 
   /** One CSV line per closed segment: complete its row, open the next one's. */
@@ -122,7 +133,7 @@ export class Recorder implements MediaWorker {
     if (!closed || path.basename(closed.path) !== name) return this.deps.logger.warn({ segment: name }, "segment list names an unexpected file");
     const now = new Date();
     const file = path.join(this.deps.root, closed.path);
-    this.queue(() => this.deps.store.finishRecording(closed.id, { endedAt: now.toISOString(), durationSeconds: roundMs(seconds), bytes: fileBytes(file) }));
+    this.queue(() => this.finish(closed, { endedAt: now.toISOString(), durationSeconds: roundMs(seconds), bytes: fileBytes(file) }));
     const index = Number(/-(\d+)\.\w+$/.exec(name)?.[1] ?? 0) + 1;
     this.openFile(path.join(this.folder, name.replace(/-\d+(\.\w+)$/, `-${String(index).padStart(5, "0")}$1`)), now);
   }
@@ -137,7 +148,7 @@ export class Recorder implements MediaWorker {
     this.open = undefined;
     if (!last) return;
     const end = this.config.format === "hls" ? hlsEnd(path.join(this.deps.root, last.path)) : await endFromFiles(this.deps.root, last);
-    if (end) await this.deps.store.finishRecording(last.id, end);
+    if (end) await this.finish(last, end);
     else {
       await this.deps.store.deleteRecording(last.domain, last.id);
       removeRecordingFiles(this.deps.root, last);

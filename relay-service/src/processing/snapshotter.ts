@@ -4,6 +4,7 @@ import type { SnapshotConfig } from "@liverelay/api";
 import type { LiveStream } from "../hub/live-stream";
 import { FfmpegSubscriber, type FfmpegExit } from "../supervisor/ffmpeg-subscriber";
 import type { MediaWorker } from "./media-worker";
+import type { EventSink } from "../events/event-bus";
 
 /** From this interval on, only keyframes are decoded: a snapshot is then at most one GOP old, for a fraction of the CPU. */
 const KEYFRAMES_ONLY_FROM_SECONDS = 10;
@@ -47,13 +48,18 @@ export class Snapshotter implements MediaWorker {
   private readonly ffmpeg: FfmpegSubscriber;
   private unsubscribe?: () => void;
   private lastPrune = 0;
+  /** The newest JPEG already announced as snapshot.updated. */
+  private announced?: string;
+  private readonly filePrefix: string;
 
   constructor(
     private readonly source: LiveStream,
     private readonly config: SnapshotConfig,
     private readonly dir: string,
+    private readonly events?: EventSink,
   ) {
-    const pattern = path.join(dir, `${String(Date.now()).padStart(15, "0")}-%06d.jpg`);
+    this.filePrefix = `${String(Date.now()).padStart(15, "0")}-`;
+    const pattern = path.join(dir, `${this.filePrefix}%06d.jpg`);
     const container = source.container;
     this.ffmpeg = new FfmpegSubscriber({ name: "snapshotter", args: snapshotArgs(config, container, pattern), onProgress: () => this.pruneNowAndThen() });
   }
@@ -86,6 +92,21 @@ export class Snapshotter implements MediaWorker {
 
   private prune(): void {
     const files = snapshotFiles(this.dir);
+    this.announce(files[files.length - 1]);
     for (const old of files.slice(0, Math.max(0, files.length - this.config.keep))) fs.rmSync(path.join(this.dir, old), { force: true });
+  }
+
+  /** Names start with this worker's start time, so only files it wrote since the last look count as new. */
+  private announce(newest: string | undefined): void {
+    if (!newest || newest === this.announced || !newest.startsWith(this.filePrefix)) return;
+    this.announced = newest;
+    let takenAt: string;
+    try {
+      takenAt = fs.statSync(path.join(this.dir, newest)).mtime.toISOString();
+    } catch {
+      return; // pruned or replaced meanwhile
+    }
+    const { domain, appName, streamName } = this.source.key;
+    this.events?.emit(domain, "snapshot.updated", { appName, streamName, takenAt });
   }
 }

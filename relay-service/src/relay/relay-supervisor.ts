@@ -7,6 +7,8 @@ import { protocolMatches } from "./destination";
 import { findRelayLoops, selfTargetParser, type SelfIngest } from "./relay-loops";
 import type { RelayEngine, RelayEngineFactory, RelayExit } from "./relay-engine";
 import { isActive } from "./schedule";
+import { redactText } from "@liverelay/api";
+import type { EventSink } from "../events/event-bus";
 
 /** No output growth for this long → the relay is killed and restarted. */
 export const STALL_TIMEOUT_MS = 10_000;
@@ -64,6 +66,7 @@ export class RelaySupervisor {
       self: SelfIngest;
       logger: Logger;
       counters?: RelayCounters;
+      events?: EventSink;
     },
   ) {
     this.selfTarget = selfTargetParser(deps.self);
@@ -271,9 +274,17 @@ export class RelaySupervisor {
 
   private setState(relay: Relay, state: RelayState) {
     if (relay.state === state) return;
+    this.emitStateChange(relay, relay.state, state);
     relay.state = state;
     relay.since = new Date();
     if (state === "relaying") this.log(relay).info("relaying");
+  }
+
+  private emitStateChange(relay: Relay, from: RelayState, to: RelayState) {
+    const t = relay.template;
+    const e = relay.lastError;
+    const lastError = e ? { code: e.code, message: redactText(e.message), at: e.at } : null;
+    this.deps.events?.emit(t.domain, "relay.state_changed", { templateId: t.id, appName: t.appName, streamName: t.streamName, from, to, lastError });
   }
 
   private setError(relay: Relay, code: string, message: string) {

@@ -1,5 +1,7 @@
 import type { RelayTemplate, RelayMode } from "@liverelay/api";
 import type { MediaStore } from "./media";
+import type { EventOutbox } from "../events/outbox";
+import type { WebhookStore } from "../webhooks/webhook-store";
 
 /** What a template holds besides its identity and timestamps, as the API validated it. */
 export interface TemplateFields {
@@ -55,6 +57,9 @@ export type TemplateChange = (current: RelayTemplate) => Pick<TemplateFields, "m
  */
 export interface Store extends MediaStore {
   readonly kind: string;
+  /** Domain events; template writes append theirs in their own transaction. */
+  readonly outbox: EventOutbox;
+  readonly webhooks: WebhookStore;
   isOpen(): boolean;
   createRelayTemplate(cmd: {
     domain: string;

@@ -90,4 +90,47 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX recordings_unfinished ON recordings (id) WHERE ended_at IS NULL;
     `,
   },
+  {
+    version: 4,
+    name: "domain events outbox, webhooks and their deliveries",
+    sql: `
+      CREATE TABLE events (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        domain      TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        data        TEXT NOT NULL -- JSON, never a secret
+      );
+      CREATE INDEX events_by_domain ON events (domain, seq);
+      CREATE TABLE webhooks (
+        domain      TEXT NOT NULL,
+        id          TEXT NOT NULL,
+        url         TEXT NOT NULL,
+        events      TEXT NOT NULL, -- JSON array of types, or ["*"]
+        secret      TEXT NOT NULL,
+        description TEXT,
+        enabled     INTEGER NOT NULL,
+        cursor      INTEGER NOT NULL, -- the last event seq this webhook is done with
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (domain, id)
+      );
+      CREATE TABLE webhook_deliveries (
+        id              TEXT PRIMARY KEY,
+        domain          TEXT NOT NULL,
+        webhook_id      TEXT NOT NULL,
+        event_seq       INTEGER NOT NULL,
+        event_id        TEXT NOT NULL,
+        event_type      TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        created_at      TEXT NOT NULL,
+        recent_attempts TEXT NOT NULL DEFAULT '[]', -- JSON, the latest few
+        FOREIGN KEY (domain, webhook_id) REFERENCES webhooks (domain, id) ON DELETE CASCADE
+      );
+      CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (domain, webhook_id, id);
+      CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (domain, webhook_id) WHERE status = 'pending';
+    `,
+  },
 ];

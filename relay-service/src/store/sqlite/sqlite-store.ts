@@ -6,6 +6,8 @@ import type { RecordingConfig, RelayTemplate, SnapshotConfig, TranscodeTemplate 
 import type { CreateTemplateResult, IdempotencyClaim, IngestAuthRecord, Store, TemplateChange, TemplateFields, TemplateFilter, TemplatePage } from "../store";
 import type { RecordingEnd, RecordingFilter, RecordingPage, RecordingRecord, TranscodeSpec } from "../media";
 import { MIGRATIONS } from "./migrations";
+import { SqliteOutbox, SqliteWebhooks } from "./sqlite-events";
+import { templateEvent } from "../../events/template-events";
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -53,6 +55,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private open = true;
   private readonly statements = new Map<string, Database.Statement>();
+  readonly outbox: SqliteOutbox;
+  readonly webhooks: SqliteWebhooks;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -62,6 +66,9 @@ export class SqliteStore implements Store {
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");
     this.migrate();
+    const stmt = (sql: string) => this.stmt(sql);
+    this.outbox = new SqliteOutbox(this.db, stmt);
+    this.webhooks = new SqliteWebhooks(this.db, stmt, this.outbox);
   }
 
   private migrate(): void {
@@ -124,6 +131,7 @@ export class SqliteStore implements Store {
         )
         .run(row);
       const template = toTemplate(row);
+      this.outbox.insert(templateEvent("relay_template.created", template, cmd.now));
       if (cmd.idempotency) {
         this.db
           .prepare("INSERT INTO idempotency_keys (scope, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)")
@@ -176,12 +184,18 @@ export class SqliteStore implements Store {
       this.db
         .prepare("UPDATE relay_templates SET mode = @mode, start_time = @start_time, end_time = @end_time, description = @description, updated_at = @updated_at WHERE id = @id")
         .run(updated);
-      return toTemplate(updated);
+      const template = toTemplate(updated);
+      this.outbox.insert(templateEvent("relay_template.updated", template, now));
+      return template;
     }).immediate();
   }
 
   async deleteRelayTemplate(domain: string, id: string): Promise<boolean> {
-    return this.db.transaction(() => this.stmt("DELETE FROM relay_templates WHERE domain = ? AND id = ?").run(domain, id).changes > 0)();
+    return this.db.transaction(() => {
+      const row = this.stmt("DELETE FROM relay_templates WHERE domain = ? AND id = ? RETURNING *").get(domain, id) as TemplateRow | undefined;
+      if (row) this.outbox.insert(templateEvent("relay_template.deleted", toTemplate(row), new Date()));
+      return row !== undefined;
+    })();
   }
 
   async countRelayTemplates(domain: string): Promise<number> {

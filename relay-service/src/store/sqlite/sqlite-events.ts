@@ -1,0 +1,256 @@
+import type Database from "better-sqlite3";
+import type { DomainEvent, WebhookAttempt } from "@liverelay/api";
+import { eventIdOf, type EventOutbox, type NewEvent, type StoredEvent } from "../../events/outbox";
+import type { DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStore } from "../../webhooks/webhook-store";
+
+/** How many attempts a delivery row remembers. */
+const RECENT_ATTEMPTS = 10;
+
+type Stmt = (sql: string) => Database.Statement;
+
+interface EventRow {
+  seq: number;
+  domain: string;
+  type: string;
+  occurred_at: string;
+  data: string;
+}
+
+const toStored = (r: EventRow): StoredEvent => ({
+  seq: r.seq,
+  event: { id: eventIdOf(r.seq), type: r.type, domain: r.domain, occurredAt: r.occurred_at, data: JSON.parse(r.data) as unknown } as DomainEvent,
+});
+
+/**
+ * The outbox in SQLite. `insert` is synchronous so that a store write can record its event in
+ * its own transaction; listeners are told on a microtask, i.e. after that transaction committed.
+ */
+export class SqliteOutbox implements EventOutbox {
+  private readonly listeners: ((domain: string, lastSeq: number) => void)[] = [];
+  private unannounced = new Map<string, number>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly stmt: Stmt,
+  ) {}
+
+  /** Inside the caller's transaction, if any. */
+  insert(e: NewEvent): StoredEvent {
+    const row = this.stmt("INSERT INTO events (domain, type, occurred_at, data) VALUES (?, ?, ?, ?) RETURNING *").get(e.domain, e.type, e.occurredAt, JSON.stringify(e.data)) as EventRow;
+    if (this.unannounced.size === 0) queueMicrotask(() => this.announce());
+    this.unannounced.set(e.domain, row.seq);
+    return toStored(row);
+  }
+
+  private announce(): void {
+    const batch = this.unannounced;
+    this.unannounced = new Map();
+    for (const [domain, seq] of batch) {
+      // A rolled-back write leaves nothing to read: listeners re-read the outbox, so a spurious call is harmless.
+      for (const listener of this.listeners) listener(domain, seq);
+    }
+  }
+
+  async appendEvent(e: NewEvent): Promise<StoredEvent> {
+    return this.insert(e);
+  }
+
+  onEventsAppended(listener: (domain: string, lastSeq: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async eventsAfter(domain: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return (this.stmt("SELECT * FROM events WHERE domain = ? AND seq > ? ORDER BY seq LIMIT ?").all(domain, afterSeq, limit) as EventRow[]).map(toStored);
+  }
+
+  async getEvent(seq: number): Promise<StoredEvent | null> {
+    const row = this.stmt("SELECT * FROM events WHERE seq = ?").get(seq) as EventRow | undefined;
+    return row ? toStored(row) : null;
+  }
+
+  async lastEventSeq(): Promise<number> {
+    return this.lastSeqSync();
+  }
+
+  lastSeqSync(): number {
+    return (this.stmt("SELECT COALESCE(MAX(seq), 0) FROM events").pluck().get() as number) ?? 0;
+  }
+
+  async pruneEvents(before: string, keepAtMost: number): Promise<number> {
+    return this.db.transaction(() => {
+      const old = this.stmt("DELETE FROM events WHERE occurred_at < ?").run(before).changes;
+      const floor = this.stmt("SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?").pluck().get(keepAtMost) as number | undefined;
+      const excess = floor === undefined ? 0 : this.stmt("DELETE FROM events WHERE seq <= ?").run(floor).changes;
+      return old + excess;
+    })();
+  }
+}
+
+interface WebhookRow {
+  domain: string;
+  id: string;
+  url: string;
+  events: string;
+  secret: string;
+  description: string | null;
+  enabled: number;
+  cursor: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const toWebhook = (r: WebhookRow): WebhookRecord => ({
+  domain: r.domain,
+  id: r.id,
+  url: r.url,
+  events: JSON.parse(r.events) as string[],
+  secret: r.secret,
+  description: r.description,
+  enabled: r.enabled === 1,
+  cursor: r.cursor,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+interface DeliveryRow {
+  id: string;
+  domain: string;
+  webhook_id: string;
+  event_seq: number;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number | null;
+  created_at: string;
+  recent_attempts: string;
+}
+
+const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
+  id: r.id,
+  domain: r.domain,
+  webhookId: r.webhook_id,
+  eventSeq: r.event_seq,
+  eventId: r.event_id,
+  eventType: r.event_type,
+  status: r.status,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  createdAt: r.created_at,
+  recentAttempts: JSON.parse(r.recent_attempts) as WebhookAttempt[],
+});
+
+/** Webhooks, their cursors and deliveries in SQLite; a finished delivery moves its cursor in the same transaction. */
+export class SqliteWebhooks implements WebhookStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly stmt: Stmt,
+    private readonly outbox: SqliteOutbox,
+  ) {}
+
+  async putWebhook(w: Omit<WebhookRecord, "cursor" | "createdAt">, maxPerDomain: number) {
+    return this.db.transaction(() => {
+      const existing = this.stmt("SELECT * FROM webhooks WHERE domain = ? AND id = ?").get(w.domain, w.id) as WebhookRow | undefined;
+      if (!existing && (this.stmt("SELECT COUNT(*) FROM webhooks WHERE domain = ?").pluck().get(w.domain) as number) >= maxPerDomain) return { quotaExceeded: true as const };
+      // New, or enabled again: deliveries start with the next event (a disabled webhook is not owed what it missed).
+      const fresh = !existing || (existing.enabled === 0 && w.enabled);
+      const row: WebhookRow = {
+        domain: w.domain,
+        id: w.id,
+        url: w.url,
+        events: JSON.stringify(w.events),
+        secret: w.secret,
+        description: w.description,
+        enabled: w.enabled ? 1 : 0,
+        cursor: fresh ? this.outbox.lastSeqSync() : existing.cursor,
+        created_at: existing?.created_at ?? w.updatedAt,
+        updated_at: w.updatedAt,
+      };
+      this.stmt(
+        `INSERT INTO webhooks (domain, id, url, events, secret, description, enabled, cursor, created_at, updated_at)
+         VALUES (@domain, @id, @url, @events, @secret, @description, @enabled, @cursor, @created_at, @updated_at)
+         ON CONFLICT (domain, id) DO UPDATE SET url = excluded.url, events = excluded.events, secret = excluded.secret, description = excluded.description,
+           enabled = excluded.enabled, cursor = excluded.cursor, updated_at = excluded.updated_at`,
+      ).run(row);
+      // Enabled again: what was queued before the pause is not owed either.
+      if (existing && fresh) this.stmt("UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE domain = ? AND webhook_id = ? AND status = 'pending'").run(w.domain, w.id);
+      return { webhook: toWebhook(this.stmt("SELECT * FROM webhooks WHERE domain = ? AND id = ?").get(w.domain, w.id) as WebhookRow), created: !existing };
+    }).immediate();
+  }
+
+  async getWebhook(domain: string, id: string): Promise<WebhookRecord | null> {
+    const row = this.stmt("SELECT * FROM webhooks WHERE domain = ? AND id = ?").get(domain, id) as WebhookRow | undefined;
+    return row ? toWebhook(row) : null;
+  }
+
+  async listWebhooks(domain: string): Promise<WebhookRecord[]> {
+    return (this.stmt("SELECT * FROM webhooks WHERE domain = ? ORDER BY id").all(domain) as WebhookRow[]).map(toWebhook);
+  }
+
+  async listAllWebhooks(): Promise<WebhookRecord[]> {
+    return (this.stmt("SELECT * FROM webhooks ORDER BY domain, id").all() as WebhookRow[]).map(toWebhook);
+  }
+
+  async deleteWebhook(domain: string, id: string): Promise<boolean> {
+    return this.db.transaction(() => this.stmt("DELETE FROM webhooks WHERE domain = ? AND id = ?").run(domain, id).changes > 0)();
+  }
+
+  async advanceWebhookCursor(domain: string, id: string, seq: number): Promise<void> {
+    this.stmt("UPDATE webhooks SET cursor = MAX(cursor, ?) WHERE domain = ? AND id = ?").run(seq, domain, id);
+  }
+
+  async pendingDelivery(domain: string, webhookId: string): Promise<DeliveryRecord | null> {
+    const row = this.stmt("SELECT * FROM webhook_deliveries WHERE domain = ? AND webhook_id = ? AND status = 'pending' ORDER BY event_seq LIMIT 1").get(domain, webhookId) as
+      | DeliveryRow
+      | undefined;
+    return row ? toDelivery(row) : null;
+  }
+
+  async createDelivery(d: Omit<DeliveryRecord, "attempts" | "recentAttempts" | "status">, keepPerWebhook: number): Promise<DeliveryRecord> {
+    return this.db.transaction(() => {
+      this.stmt(
+        `INSERT INTO webhook_deliveries (id, domain, webhook_id, event_seq, event_id, event_type, status, attempts, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      ).run(d.id, d.domain, d.webhookId, d.eventSeq, d.eventId, d.eventType, d.nextAttemptAt, d.createdAt);
+      this.stmt(
+        `DELETE FROM webhook_deliveries WHERE domain = ? AND webhook_id = ? AND status != 'pending' AND id NOT IN
+           (SELECT id FROM webhook_deliveries WHERE domain = ? AND webhook_id = ? ORDER BY id DESC LIMIT ?)`,
+      ).run(d.domain, d.webhookId, d.domain, d.webhookId, keepPerWebhook);
+      return toDelivery(this.stmt("SELECT * FROM webhook_deliveries WHERE id = ?").get(d.id) as DeliveryRow);
+    }).immediate();
+  }
+
+  async recordAttempt(deliveryId: string, attempt: WebhookAttempt, next: { status: DeliveryStatus; nextAttemptAt: number | null; advanceCursor: boolean }): Promise<DeliveryRecord | null> {
+    return this.db.transaction(() => {
+      const row = this.stmt("SELECT * FROM webhook_deliveries WHERE id = ?").get(deliveryId) as DeliveryRow | undefined;
+      if (!row) return null;
+      const recent = [...(JSON.parse(row.recent_attempts) as WebhookAttempt[]), attempt].slice(-RECENT_ATTEMPTS);
+      this.stmt("UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, recent_attempts = ? WHERE id = ?").run(
+        next.status,
+        next.nextAttemptAt,
+        JSON.stringify(recent),
+        deliveryId,
+      );
+      if (next.advanceCursor) this.stmt("UPDATE webhooks SET cursor = MAX(cursor, ?) WHERE domain = ? AND id = ?").run(row.event_seq, row.domain, row.webhook_id);
+      return toDelivery(this.stmt("SELECT * FROM webhook_deliveries WHERE id = ?").get(deliveryId) as DeliveryRow);
+    }).immediate();
+  }
+
+  async getDelivery(domain: string, webhookId: string, deliveryId: string): Promise<DeliveryRecord | null> {
+    const row = this.stmt("SELECT * FROM webhook_deliveries WHERE domain = ? AND webhook_id = ? AND id = ?").get(domain, webhookId, deliveryId) as DeliveryRow | undefined;
+    return row ? toDelivery(row) : null;
+  }
+
+  async listDeliveries(domain: string, webhookId: string, limit: number): Promise<DeliveryRecord[]> {
+    return (this.stmt("SELECT * FROM webhook_deliveries WHERE domain = ? AND webhook_id = ? ORDER BY id DESC LIMIT ?").all(domain, webhookId, limit) as DeliveryRow[]).map(toDelivery);
+  }
+
+  async webhookBacklog(): Promise<{ events: number; oldestOccurredAt: string | null }> {
+    const row = this.stmt(
+      `SELECT COUNT(e.seq) AS events, MIN(e.occurred_at) AS oldest
+         FROM webhooks w JOIN events e ON e.domain = w.domain AND e.seq > w.cursor
+        WHERE w.enabled = 1`,
+    ).get() as { events: number; oldest: string | null };
+    return { events: row.events, oldestOccurredAt: row.oldest };
+  }
+}
