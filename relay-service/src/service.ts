@@ -22,6 +22,7 @@ import { IngestAuthCache } from "./ingest/ingest-auth-cache";
 import { RelaySupervisor } from "./relay/relay-supervisor";
 import { FfmpegRelay } from "./relay/ffmpeg-relay";
 import { registerRelayMetrics } from "./metrics/relay-metrics";
+import { registerIngestMetrics } from "./metrics/ingest-metrics";
 import { startMediaProcessing } from "./processing";
 import { EventBus } from "./events/event-bus";
 import { emitHubEvents } from "./events/hub-events";
@@ -57,9 +58,23 @@ export async function startService(config: Config, logger: Logger = createLogger
   const ingestAuth = new IngestAuthCache(store);
   await ingestAuth.load();
   const gate = new PublishGate({ ingestAuth, hub, defaultDomain: config.defaultDomain, logger, refusals: new RefusalEvents(events) });
-  const rtmp = createRtmpIngest({ host: config.host, port: config.rtmpPort, gate, hub, logger });
+  // Everything an unauthenticated peer can make the ingest servers hold is capped; refusals are counted.
+  const ingestCounters = registerIngestMetrics(metrics.registry, {
+    connections: () => ({ rtmp: rtmp.connectionCount, srt: srt.connectionCount }),
+    rtmpBufferedBytes: () => rtmp.bufferedBytes,
+  });
+  const rtmp = createRtmpIngest({
+    host: config.host, port: config.rtmpPort, gate, hub, logger,
+    limits: {
+      maxConnections: config.maxRtmpConnections, maxBufferedBytes: config.maxRtmpBufferedBytes, maxMessageBytes: config.maxRtmpMessageBytes,
+      onRefused: (reason) => ingestCounters.refused("rtmp", reason),
+    },
+  });
   await rtmp.listen();
-  const srt = createSrtIngest({ host: config.host, port: config.srtPort, gate, hub, defaultDomain: config.defaultDomain, logger });
+  const srt = createSrtIngest({
+    host: config.host, port: config.srtPort, gate, hub, defaultDomain: config.defaultDomain, logger,
+    limits: { maxConnections: config.maxSrtConnections, maxPendingHandshakes: config.maxSrtHandshakes, onRefused: (reason) => ingestCounters.refused("srt", reason) },
+  });
   await srt.listen();
   // The metrics read the supervisor only when scraped (HTTP is not up yet); it counts into them.
   const relayCounters = registerRelayMetrics(metrics.registry, { supervisor: () => relays, hub });

@@ -14,6 +14,11 @@ const FLAGS = {
   "max-destinations-per-domain": { env: "LIVERELAY_MAX_DESTINATIONS_PER_DOMAIN", default: "200", help: "relay templates allowed per streaming domain" },
   "default-domain": { env: "LIVERELAY_DEFAULT_DOMAIN", default: "default", help: "domain of streams published without vhost/domain" },
   "log-level": { env: "LIVERELAY_LOG_LEVEL", default: "info", help: "trace | debug | info | warn | error" },
+  "max-rtmp-connections": { env: "LIVERELAY_MAX_RTMP_CONNECTIONS", default: "1000", help: "RTMP connections at once; more are closed on connect" },
+  "max-rtmp-buffered-bytes": { env: "LIVERELAY_MAX_RTMP_BUFFERED_BYTES", default: String(64 * 1024 * 1024), help: "bytes of incomplete RTMP messages held across all connections; the connection passing it is closed" },
+  "max-rtmp-message-bytes": { env: "LIVERELAY_MAX_RTMP_MESSAGE_BYTES", default: String(8 * 1024 * 1024), help: "largest RTMP message a peer may declare; a larger one closes the connection" },
+  "max-srt-connections": { env: "LIVERELAY_MAX_SRT_CONNECTIONS", default: "200", help: "SRT callers connected at once; more are rejected at the handshake" },
+  "max-srt-handshakes": { env: "LIVERELAY_MAX_SRT_HANDSHAKES", default: "32", help: "SRT callers accepted at the handshake but not connected yet; more are rejected" },
 } as const;
 type FlagName = keyof typeof FLAGS;
 
@@ -28,6 +33,11 @@ const ConfigSchema = z.object({
   maxDestinationsPerDomain: z.coerce.number().int().min(1).max(100_000),
   defaultDomain: Domain,
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "silent"]),
+  maxRtmpConnections: z.coerce.number().int().min(1).max(1_000_000),
+  maxRtmpBufferedBytes: z.coerce.number().int().min(64 * 1024),
+  maxRtmpMessageBytes: z.coerce.number().int().min(64 * 1024).max(16 * 1024 * 1024 - 1), // the wire format's limit
+  maxSrtConnections: z.coerce.number().int().min(1).max(100_000),
+  maxSrtHandshakes: z.coerce.number().int().min(1).max(10_000),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -1,15 +1,18 @@
 import type { Logger } from "pino";
-import { RtmpServer, type RtmpPublishDecision, type RtmpPublishRequest } from "../rtmp";
+import { RtmpServer, type RtmpPublishDecision, type RtmpPublishRequest, type RtmpServerOptions } from "../rtmp";
 import type { StreamHub } from "../hub/stream-hub";
 import type { PublishGate } from "./publish-gate";
 import { tcUrlHost } from "./stream-identity";
 
 /** The RTMP server feeding the hub through the publish gate. */
-export function createRtmpIngest(deps: { host: string; port: number; gate: PublishGate; hub: StreamHub; logger: Logger }): RtmpServer {
+export type RtmpIngestLimits = Pick<RtmpServerOptions, "maxConnections" | "maxBufferedBytes" | "maxMessageBytes" | "onRefused">;
+
+export function createRtmpIngest(deps: { host: string; port: number; gate: PublishGate; hub: StreamHub; logger: Logger; limits?: RtmpIngestLimits }): RtmpServer {
   return new RtmpServer({
     host: deps.host,
     port: deps.port,
     logger: deps.logger,
+    ...deps.limits,
     onPublish(req: RtmpPublishRequest): RtmpPublishDecision {
       const target = { app: req.app, streamName: req.streamName, query: req.query, host: tcUrlHost(req.tcUrl) };
       const decision = deps.gate.admitRtmp(target, req.remoteAddress);

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { SrtServer, parseStreamId, type SrtAcceptDecision, type SrtCallerInfo, type SrtConnection } from "../srt";
+import { SrtServer, parseStreamId, type SrtAcceptDecision, type SrtCallerInfo, type SrtConnection, type SrtServerOptions } from "../srt";
 import type { StreamKey } from "../hub/live-stream";
 import type { StreamHub } from "../hub/stream-hub";
 import type { PublishGate } from "./publish-gate";
@@ -12,6 +12,7 @@ export interface SrtIngestDeps {
   hub: StreamHub;
   defaultDomain: string;
   logger: Logger;
+  limits?: Pick<SrtServerOptions, "maxConnections" | "maxPendingHandshakes" | "onRefused">;
 }
 
 type TargetResult = { ok: true; target: PublishTarget } | { ok: false; reason: "BadRequest" | "BadMode" };
@@ -28,6 +29,7 @@ export function createSrtIngest(deps: SrtIngestDeps): SrtServer {
     logger: deps.logger,
     authorize: (caller) => authorize(deps.gate, caller),
     onConnection: (conn) => connect(deps, conn),
+    ...deps.limits,
   });
 }
 

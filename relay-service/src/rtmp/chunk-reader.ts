@@ -8,8 +8,10 @@
 //
 // Set Chunk Size and Abort are applied here, not by the session, because they
 // change how the very next bytes must be parsed.
+import type { BudgetHolder, ByteBudget } from "./byte-budget";
 import { ByteQueue } from "./byte-queue";
-import { DEFAULT_CHUNK_SIZE, MessageType, RtmpMessage, RtmpProtocolError } from "./protocol";
+import { MessageBody } from "./message-body";
+import { DEFAULT_CHUNK_SIZE, MessageType, RtmpLimitError, RtmpMessage, RtmpProtocolError } from "./protocol";
 
 export interface ChunkReaderLimits {
   /** Largest message accepted (the wire format allows 16 MiB - 1). */
@@ -18,6 +20,8 @@ export interface ChunkReaderLimits {
   maxChunkStreams: number;
   /** Bytes of not-yet-complete messages held across all chunk streams. */
   maxPendingBytes: number;
+  /** Shared with every other connection: incomplete-message bytes of the whole server. */
+  budget?: { budget: ByteBudget; holder: BudgetHolder };
 }
 
 export const DEFAULT_CHUNK_READER_LIMITS: ChunkReaderLimits = {
@@ -40,8 +44,8 @@ interface ChunkStreamState {
   streamId: number;
   /** The last fmt 0–2 header carried an extended timestamp, so fmt 3 chunks do too. */
   extended: boolean;
-  parts: Buffer[] | null;
-  received: number;
+  /** The message being received on this chunk stream, if any. */
+  body: MessageBody | null;
 }
 
 interface ParsedHeader {
@@ -124,20 +128,19 @@ export class ChunkReader {
 
   private applyHeader(h: ParsedHeader): void {
     const state = this.streams.get(h.chunkStreamId) ?? this.newStream(h.chunkStreamId);
-    if (state.parts && h.fmt === 3) {
+    if (state.body && h.fmt === 3) {
       // Continuation chunk of the message in progress: nothing in the header changes.
       this.enterChunk(state, h.chunkStreamId);
       return;
     }
-    if (state.parts) {
+    if (state.body) {
       throw new RtmpProtocolError(`new message header on chunk stream ${h.chunkStreamId} before previous message completed`);
     }
     updateStateFromHeader(state, h);
     if (state.length > this.limits.maxMessageLength) {
-      throw new RtmpProtocolError(`message length ${state.length} exceeds limit ${this.limits.maxMessageLength}`);
+      throw new RtmpLimitError("message-too-large", `message length ${state.length} exceeds limit ${this.limits.maxMessageLength}`);
     }
-    state.parts = [];
-    state.received = 0;
+    state.body = new MessageBody(state.length, (n) => this.holdPending(n));
     if (state.length === 0) this.completeMessage(state, h.chunkStreamId);
     else this.enterChunk(state, h.chunkStreamId);
   }
@@ -147,42 +150,60 @@ export class ChunkReader {
       throw new RtmpProtocolError(`more than ${this.limits.maxChunkStreams} chunk streams`);
     }
     const state: ChunkStreamState = {
-      timestamp: 0, delta: 0, length: 0, type: 0, streamId: 0, extended: false, parts: null, received: 0,
+      timestamp: 0, delta: 0, length: 0, type: 0, streamId: 0, extended: false, body: null,
     };
     this.streams.set(chunkStreamId, state);
     return state;
   }
 
   private enterChunk(state: ChunkStreamState, chunkStreamId: number): void {
-    const remaining = Math.min(this.chunkSize, state.length - state.received);
+    const remaining = Math.min(this.chunkSize, state.length - state.body!.received);
     this.inChunk = { state, chunkStreamId, remaining };
   }
 
   private readBody(): boolean {
     const chunk = this.inChunk!;
     if (this.queue.length === 0) return false;
-    const slices = this.queue.take(chunk.remaining);
-    for (const slice of slices) {
-      chunk.state.parts!.push(slice);
-      chunk.state.received += slice.length;
+    const body = chunk.state.body!;
+    for (const slice of this.queue.take(chunk.remaining)) {
       chunk.remaining -= slice.length;
-      this.pendingBytes += slice.length;
-    }
-    if (this.pendingBytes > this.limits.maxPendingBytes) {
-      throw new RtmpProtocolError(`more than ${this.limits.maxPendingBytes} bytes of incomplete messages`);
+      body.add(slice);
     }
     if (chunk.remaining > 0) return false;
     this.inChunk = null;
-    if (chunk.state.received === chunk.state.length) this.completeMessage(chunk.state, chunk.chunkStreamId);
+    if (body.received === body.length) this.completeMessage(chunk.state, chunk.chunkStreamId);
     return true;
   }
 
+  /** Counts bytes of incomplete messages against this connection's and the server's limits. */
+  private holdPending(n: number): void {
+    if (this.pendingBytes + n > this.limits.maxPendingBytes) {
+      throw new RtmpLimitError("buffer-limit", `more than ${this.limits.maxPendingBytes} bytes of incomplete messages`);
+    }
+    const shared = this.limits.budget;
+    if (shared && !shared.budget.tryTake(shared.holder, n)) {
+      throw new RtmpLimitError("buffer-limit", `the server holds ${shared.budget.limit} bytes of incomplete messages`);
+    }
+    this.pendingBytes += n;
+  }
+
+  private releasePending(n: number): void {
+    this.pendingBytes -= n;
+    this.limits.budget?.budget.give(this.limits.budget.holder, n);
+  }
+
+  /** Gives every held byte back to the shared budget (the connection is gone). */
+  dispose(): void {
+    for (const state of this.streams.values()) state.body = null;
+    this.inChunk = null;
+    this.releasePending(this.pendingBytes);
+  }
+
   private completeMessage(state: ChunkStreamState, chunkStreamId: number): void {
-    const parts = state.parts!;
-    const payload = parts.length === 1 ? parts[0] : Buffer.concat(parts, state.received);
-    this.pendingBytes -= state.received;
-    state.parts = null;
-    state.received = 0;
+    const body = state.body!;
+    const payload = body.payload();
+    this.releasePending(body.held);
+    state.body = null;
     const message: RtmpMessage = {
       chunkStreamId, type: state.type, streamId: state.streamId, timestamp: state.timestamp, payload,
     };
@@ -210,10 +231,9 @@ export class ChunkReader {
 
   private abort(chunkStreamId: number): void {
     const state = this.streams.get(chunkStreamId);
-    if (!state?.parts) return;
-    this.pendingBytes -= state.received;
-    state.parts = null;
-    state.received = 0;
+    if (!state?.body) return;
+    this.releasePending(state.body.held);
+    state.body = null;
   }
 }
 

@@ -4,6 +4,8 @@ export {
   type RtmpPublishRequest,
   type RtmpPublishSink,
   type RtmpPublishDecision,
+  type RtmpRefusalReason,
+  DEFAULT_RTMP_LIMITS,
 } from "./server";
 export { ChunkReader, type ChunkReaderLimits } from "./chunk-reader";
 export { ChunkWriter } from "./chunk-writer";

@@ -51,4 +51,15 @@ export class RtmpProtocolError extends Error {
   override name = "RtmpProtocolError";
 }
 
+/** Why a connection passed a resource limit (the label of the refusal metric). */
+export type RtmpLimitReason = "message-too-large" | "buffer-limit";
+
+/** The peer made us hold more than a limit allows; the connection is closed. */
+export class RtmpLimitError extends RtmpProtocolError {
+  override name = "RtmpLimitError";
+  constructor(readonly reason: RtmpLimitReason, message: string) {
+    super(message);
+  }
+}
+
 export const DEFAULT_CHUNK_SIZE = 128;

@@ -2,6 +2,9 @@
 // connection. Publish only; playback requests are refused.
 import net from "node:net";
 import type { Logger } from "pino";
+import { ByteBudget } from "./byte-budget";
+import { DEFAULT_CHUNK_READER_LIMITS, type ChunkReaderLimits } from "./chunk-reader";
+import type { RtmpLimitReason } from "./protocol";
 import { RtmpSession } from "./session";
 
 export interface RtmpPublishRequest {
@@ -29,8 +32,23 @@ export interface RtmpServerOptions {
   logger: Logger;
   onPublish(req: RtmpPublishRequest): Promise<RtmpPublishDecision> | RtmpPublishDecision;
   idleTimeoutMs?: number; // default 10_000: no bytes from a publisher for this long → end it
+  /** Connections beyond this are closed at once (default 1000). */
   maxConnections?: number;
+  /** Bytes of incomplete messages held across all connections (default 64 MiB). */
+  maxBufferedBytes?: number;
+  /** Largest message a peer may declare (default 8 MiB). */
+  maxMessageBytes?: number;
+  /** A connection was refused or closed for passing a limit (for the metrics). */
+  onRefused?(reason: RtmpRefusalReason): void;
 }
+
+export type RtmpRefusalReason = "max-connections" | RtmpLimitReason;
+
+export const DEFAULT_RTMP_LIMITS = {
+  maxConnections: 1000,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxMessageBytes: DEFAULT_CHUNK_READER_LIMITS.maxMessageLength,
+};
 
 const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 
@@ -38,11 +56,14 @@ export class RtmpServer {
   private readonly server: net.Server;
   private readonly sessions = new Set<RtmpSession>();
   private readonly log: Logger;
+  /** Incomplete-message bytes of every connection together. */
+  private readonly buffered: ByteBudget;
   private nextConnectionId = 1;
   private closing = false;
 
   constructor(private readonly opts: RtmpServerOptions) {
     this.log = opts.logger.child({ component: "rtmp" });
+    this.buffered = new ByteBudget(opts.maxBufferedBytes ?? DEFAULT_RTMP_LIMITS.maxBufferedBytes);
     this.server = net.createServer((socket) => this.onConnection(socket));
   }
 
@@ -68,6 +89,11 @@ export class RtmpServer {
     return this.sessions.size;
   }
 
+  /** Bytes of incomplete messages held right now, across all connections. */
+  get bufferedBytes(): number {
+    return this.buffered.inUse;
+  }
+
   /** Stops accepting, ends every session with "server-close", resolves once every socket is closed. */
   async close(): Promise<void> {
     this.closing = true;
@@ -84,6 +110,7 @@ export class RtmpServer {
     const remoteAddress = socket.remoteAddress ?? "";
     if (this.closing || this.atCapacity()) {
       this.log.warn({ remoteAddress, connections: this.sessions.size }, "refusing rtmp connection");
+      if (!this.closing) this.opts.onRefused?.("max-connections");
       socket.destroy();
       return;
     }
@@ -92,13 +119,22 @@ export class RtmpServer {
       logger: this.log.child({ conn: this.nextConnectionId++, remoteAddress }),
       onPublish: this.opts.onPublish,
       idleTimeoutMs: this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      readerLimits: this.readerLimits(),
+      budget: this.buffered,
+      onLimit: (reason) => this.opts.onRefused?.(reason),
     });
     this.sessions.add(session);
     void session.closed.then(() => this.sessions.delete(session));
   }
 
+  private readerLimits(): Pick<ChunkReaderLimits, "maxMessageLength" | "maxPendingBytes"> {
+    const maxMessageLength = this.opts.maxMessageBytes ?? DEFAULT_RTMP_LIMITS.maxMessageBytes;
+    // One connection may hold a whole message on each of a few chunk streams (audio, video, data).
+    const maxPendingBytes = Math.max(DEFAULT_CHUNK_READER_LIMITS.maxPendingBytes, Math.ceil(maxMessageLength * 1.5));
+    return { maxMessageLength, maxPendingBytes };
+  }
+
   private atCapacity(): boolean {
-    const max = this.opts.maxConnections;
-    return max !== undefined && this.sessions.size >= max;
+    return this.sessions.size >= (this.opts.maxConnections ?? DEFAULT_RTMP_LIMITS.maxConnections);
   }
 }

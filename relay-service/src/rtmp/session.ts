@@ -4,6 +4,7 @@
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { Amf0Error, Amf0Object, Amf0Value } from "../media/amf0";
+import type { BudgetHolder, ByteBudget } from "./byte-budget";
 import { ChunkReader, ChunkReaderLimits } from "./chunk-reader";
 import { ChunkWriter } from "./chunk-writer";
 import {
@@ -16,14 +17,18 @@ import {
 import { ServerHandshake } from "./handshake";
 import { Publication, PublishEndReason } from "./publication";
 import { buildPublishRequest, splitNameAndQuery } from "./publish-request";
-import { MessageType, RtmpMessage, RtmpProtocolError, UserControlEvent } from "./protocol";
+import { MessageType, RtmpLimitError, RtmpLimitReason, RtmpMessage, RtmpProtocolError, UserControlEvent } from "./protocol";
 import type { RtmpPublishDecision, RtmpPublishRequest } from "./server";
 
 export interface RtmpSessionOptions {
   logger: Logger;
   onPublish(req: RtmpPublishRequest): Promise<RtmpPublishDecision> | RtmpPublishDecision;
   idleTimeoutMs: number;
-  readerLimits?: Partial<ChunkReaderLimits>;
+  readerLimits?: Partial<Omit<ChunkReaderLimits, "budget">>;
+  /** Incomplete-message bytes of every connection of the server. */
+  budget?: ByteBudget;
+  /** The peer passed a resource limit and is being closed. */
+  onLimit?(reason: RtmpLimitReason): void;
 }
 
 const OUT_CHUNK_SIZE = 4096;
@@ -44,7 +49,7 @@ interface PendingPublish {
   dropped: number;
 }
 
-export class RtmpSession {
+export class RtmpSession implements BudgetHolder {
   readonly closed: Promise<void>;
   private readonly log: Logger;
   private readonly handshake = new ServerHandshake();
@@ -63,7 +68,8 @@ export class RtmpSession {
 
   constructor(private readonly socket: Socket, private readonly opts: RtmpSessionOptions) {
     this.log = opts.logger;
-    this.reader = new ChunkReader((m) => this.onMessage(m), opts.readerLimits);
+    const shared = opts.budget && { budget: opts.budget, holder: this };
+    this.reader = new ChunkReader((m) => this.onMessage(m), { ...opts.readerLimits, budget: shared });
     this.idleTimer = setTimeout(() => this.terminate("timeout", "idle timeout"), opts.idleTimeoutMs);
     this.closed = new Promise((resolve) => socket.once("close", () => {
       this.onSocketClose();
@@ -72,6 +78,11 @@ export class RtmpSession {
     socket.on("data", (data: Buffer) => this.onData(data));
     socket.on("error", (err) => this.log.debug({ err }, "rtmp socket error"));
     this.log.debug("rtmp connection opened");
+  }
+
+  /** The server's shared budget ran out and this connection holds the most of it. */
+  evict(): void {
+    this.onInputError(new RtmpLimitError("buffer-limit", "holds the most bytes of incomplete messages while the server is at its limit"));
   }
 
   get remoteAddress(): string {
@@ -86,6 +97,7 @@ export class RtmpSession {
     clearTimeout(this.idleTimer);
     this.log.info({ why }, "closing rtmp connection");
     this.endPublication(reason);
+    this.reader.dispose(); // whatever else arrives is ignored, so nothing is held from here on
     if (!graceful) {
       this.socket.destroy();
       return;
@@ -96,6 +108,7 @@ export class RtmpSession {
 
   private onSocketClose(): void {
     clearTimeout(this.idleTimer);
+    this.reader.dispose();
     if (this.phase !== "closing") {
       this.phase = "closing";
       this.endReason = "disconnect";
@@ -136,6 +149,12 @@ export class RtmpSession {
   }
 
   private onInputError(err: unknown): void {
+    if (err instanceof RtmpLimitError) {
+      this.log.warn({ error: err.message }, "rtmp connection over a resource limit");
+      this.opts.onLimit?.(err.reason);
+      this.terminate("protocol-error", err.message);
+      return;
+    }
     if (err instanceof RtmpProtocolError || err instanceof Amf0Error) {
       this.log.warn({ error: err.message }, "rtmp protocol error");
       this.terminate("protocol-error", err.message, true);

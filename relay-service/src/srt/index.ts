@@ -6,5 +6,7 @@ export {
   type SrtCallerInfo,
   type SrtAcceptDecision,
   type SrtCloseReason,
+  type SrtRefusalReason,
+  DEFAULT_SRT_LIMITS,
 } from "./server";
 export { parseStreamId, describeStreamId, type ParsedStreamId } from "./streamid";

@@ -48,7 +48,17 @@ export interface SrtServerOptions {
   latencyMs?: number; // default 120
   authorize(caller: SrtCallerInfo): SrtAcceptDecision; // synchronous, called on the JS thread
   onConnection(conn: SrtConnection): void;
+  /** Connected callers at once (default 200); each costs libsrt ~0.5 MB. */
+  maxConnections?: number;
+  /** Callers accepted at the handshake whose connection has not arrived yet (default 32). */
+  maxPendingHandshakes?: number;
+  /** A caller was rejected for passing a limit (for the metrics). */
+  onRefused?(reason: SrtRefusalReason): void;
 }
+
+export type SrtRefusalReason = "max-connections" | "max-handshakes";
+
+export const DEFAULT_SRT_LIMITS = { maxConnections: 200, maxPendingHandshakes: 32 };
 
 // SRT_REJX_* codes from srt/access_control.h (HTTP-like, offset by 1000).
 const REJECT_CODES: Record<Extract<SrtAcceptDecision, { accept: false }>["reason"], number> = {
@@ -60,6 +70,10 @@ const REJECT_CODES: Record<Extract<SrtAcceptDecision, { accept: false }>["reason
   Conflict: 1409,
 };
 const SRT_REJX_ISE = 1500;
+const SRT_REJX_OVERLOAD = 1402;
+// An accepted handshake becomes a connection within milliseconds, or never (its caller
+// failed the passphrase check after our callback, or vanished).
+const PENDING_HANDSHAKE_MS = 3000;
 // libsrt refuses shorter or longer passphrases (SRTO_PASSPHRASE).
 const PASSPHRASE_BYTES = { min: 10, max: 79 };
 // Verified default of SRTO_PEERIDLETIMEO in libsrt 1.5; set explicitly so it cannot drift.
@@ -113,6 +127,8 @@ class Connection extends EventEmitter implements SrtConnection {
   }
 }
 
+const callerKey = (streamId: string, remoteAddress: string) => `${remoteAddress} ${streamId}`;
+
 type State = "idle" | "listening" | "closing" | "closed";
 
 export class SrtServer {
@@ -121,6 +137,8 @@ export class SrtServer {
   private boundPort = 0;
   private readonly conns = new Map<number, Connection>();
   private readonly recentRejections = new Map<string, number>();
+  /** Handshakes we accepted whose connection has not arrived: caller key → until when we wait for it. */
+  private readonly pendingHandshakes: { caller: string; until: number }[] = [];
   private readonly log: Logger;
   private stopped: Promise<void> = Promise.resolve();
   private resolveStopped: () => void = () => {};
@@ -169,6 +187,12 @@ export class SrtServer {
 
   private onAuthorize(streamId: string, remoteAddress: string): NativeDecision {
     const caller = { streamId: describeStreamId(streamId), remoteAddress };
+    const overLimit = this.overLimit();
+    if (overLimit) {
+      this.logRejection(caller, overLimit);
+      this.o.onRefused?.(overLimit);
+      return { accept: false, code: SRT_REJX_OVERLOAD };
+    }
     let decision: SrtAcceptDecision;
     try {
       decision = this.o.authorize({ streamId, remoteAddress });
@@ -180,7 +204,24 @@ export class SrtServer {
       this.logRejection(caller, decision.reason);
       return { accept: false, code: REJECT_CODES[decision.reason] ?? REJECT_CODES.BadRequest };
     }
-    return this.acceptDecision(decision.passphrase, caller);
+    const native = this.acceptDecision(decision.passphrase, caller);
+    if (native.accept) this.pendingHandshakes.push({ caller: callerKey(streamId, remoteAddress), until: Date.now() + PENDING_HANDSHAKE_MS });
+    return native;
+  }
+
+  /** Checked before authorize(): a caller over a limit costs no auth work and no libsrt socket. */
+  private overLimit(): SrtRefusalReason | null {
+    const now = Date.now();
+    while (this.pendingHandshakes.length > 0 && this.pendingHandshakes[0].until <= now) this.pendingHandshakes.shift();
+    const pending = this.pendingHandshakes.length;
+    if (pending >= (this.o.maxPendingHandshakes ?? DEFAULT_SRT_LIMITS.maxPendingHandshakes)) return "max-handshakes";
+    if (this.conns.size + pending >= (this.o.maxConnections ?? DEFAULT_SRT_LIMITS.maxConnections)) return "max-connections";
+    return null;
+  }
+
+  private handshakeArrived(streamId: string, remoteAddress: string): void {
+    const i = this.pendingHandshakes.findIndex((p) => p.caller === callerKey(streamId, remoteAddress));
+    if (i >= 0) this.pendingHandshakes.splice(i, 1);
   }
 
   // Some callers (GStreamer's srtsink) retry a rejected handshake ~100 times a second;
@@ -236,6 +277,7 @@ export class SrtServer {
   }
 
   private onAccept(id: number, streamId: string, remoteAddress: string): void {
+    this.handshakeArrived(streamId, remoteAddress);
     const conn = new Connection(id, streamId, remoteAddress, (cid) => this.native?.closeConnection(cid));
     this.conns.set(id, conn);
     this.log.info({ id, streamId: describeStreamId(streamId), remoteAddress }, "srt caller connected");

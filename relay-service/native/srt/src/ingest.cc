@@ -52,6 +52,9 @@
 
 #include <algorithm>
 #include <cstring>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 namespace liverelay {
 
@@ -67,6 +70,14 @@ constexpr int kMaxEvents = 64;
 constexpr int kMaxReadsPerWake = 256;  // fairness between connections
 constexpr int kBacklog = 64;
 constexpr int kMaxStreamIdLen = 512;  // SRT limit
+// libsrt sizes each connection's receive loss list by SRTO_FC (default 25600
+// packets, ~0.4 MB per connection, allocated at the handshake). 8192 packets
+// in flight is ~10 MB, seconds of any live bitrate beyond the latency window,
+// and equals the default SRTO_RCVBUF (which may not exceed SRTO_FC).
+constexpr int kFlightFlagSize = 8192;
+// Freed connections' memory sits in glibc's per-thread arenas (libsrt's
+// threads allocate it) and is not returned to the system on its own.
+constexpr milliseconds kTrimDelay{3000};
 
 int Reject(SRTSOCKET ns, int code) {
   srt_setrejectreason(ns, code);
@@ -231,6 +242,7 @@ bool Ingest::OpenListener(std::string* err) {
       SetBool(listener_, SRTO_RCVSYN, false) &&  // inherited: non-blocking accept/recv
       SetInt(listener_, SRTO_LATENCY, cfg_.latencyMs) &&
       SetInt(listener_, SRTO_PEERIDLETIMEO, cfg_.peerIdleTimeoutMs) &&
+      SetInt(listener_, SRTO_FC, kFlightFlagSize) &&
       (ai->ai_family != AF_INET6 || SetInt(listener_, SRTO_IPV6ONLY, 0)) &&
       srt_bind(listener_, ai->ai_addr, static_cast<int>(ai->ai_addrlen)) == 0 &&
       srt_listen_callback(listener_, &Ingest::HookTrampoline, this) == 0 &&
@@ -312,6 +324,7 @@ void Ingest::Run() {
     if (Clock::now() - lastStats_ >= kStatsInterval) EmitStats();
     WarnDropped();
     DrainSrtLogs();
+    TrimMemory();
   }
   Shutdown();
 }
@@ -395,8 +408,18 @@ void Ingest::AppendData(SRTSOCKET s, Conn& c, const char* buf, int len) {
 void Ingest::Drop(SRTSOCKET s, const char* reason) {
   srt_epoll_remove_usock(eid_, s);
   srt_close(s);
+  trimAt_ = Clock::now() + kTrimDelay;  // libsrt frees closed sockets 1-2 s later
+  trimDue_ = true;
   conns_.erase(s);
   Push({Event::kClose, s, reason, "", {}});
+}
+
+void Ingest::TrimMemory() {
+  if (!trimDue_ || Clock::now() < trimAt_) return;
+  trimDue_ = false;
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
 }
 
 void Ingest::Push(Event ev) { batch_->events.push_back(std::move(ev)); }

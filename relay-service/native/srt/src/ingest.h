@@ -130,6 +130,7 @@ class Ingest {
   void EmitStats();
   void WarnDropped();
   void DrainSrtLogs();
+  void TrimMemory();
   void Shutdown();
   const char* BrokenReason(const Conn& c) const;
 
@@ -156,6 +157,8 @@ class Ingest {
   std::unique_ptr<Batch> batch_;
   std::chrono::steady_clock::time_point lastFlush_, lastStats_, lastWarn_;
   uint64_t droppedTotal_ = 0, droppedReported_ = 0;
+  bool trimDue_ = false;
+  std::chrono::steady_clock::time_point trimAt_;
   std::shared_ptr<std::atomic<int64_t>> inflight_;
 };
 
