@@ -1,3 +1,5 @@
+export { providerShim, type ProviderKind } from "./resource";
+export { providers } from "./implementations";
 export { RelayTemplate, RELAY_TEMPLATE_TYPE, relayTemplateIdempotencyKey, type RelayTemplateArgs } from "./relay-template";
 export { relayTemplateProvider, type RelayTemplateInputs, type RelayTemplateOutputs, type ProviderInputs } from "./provider";
 export {

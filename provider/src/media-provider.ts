@@ -1,9 +1,6 @@
 /**
- * The dynamic providers behind `TranscodeTemplate`, `SnapshotConfig` and `RecordingConfig`.
- *
- * The serialization rules of `provider.ts` apply here unchanged (read its file comment): only
- * `import type` at the top, the SDK `require`d inside functions, no exported `const` referenced
- * from a function, nothing mutable captured; `./shared` is bound to local names.
+ * The dynamic providers behind `TranscodeTemplate`, `SnapshotConfig` and `RecordingConfig`, loaded
+ * by the shim in the state (`resource.ts`) in the dynamic-provider process.
  *
  * All three are "PUT resources": the service creates or replaces the object at a path the user
  * chooses (domain + templateId; domain + appName). That decides their semantics:
@@ -20,14 +17,30 @@
  *   object that resource has just declared. Anything else (destroy, a resource removed from the
  *   program, drift made outside Pulumi) is deleted.
  * - check fills in the service's defaults (`video.gopSeconds`, `keep`, taken from the SDK's
- *   schemas) so that leaving them out never shows as a change.
+ *   schemas) so that leaving them out never shows as a change, and records the service the
+ *   resource lives on (`endpoint`): another endpoint is a replacement, and read, update and delete
+ *   address the recorded one.
+ * - read hands back inputs too, so that drift found by a refresh shows per property in the next
+ *   preview and `ignoreChanges` keeps it.
  */
 import type { CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult } from "@pulumi/pulumi/dynamic";
 import type { LiveRelayClient, RecordingFormat, TranscodeTemplate as ApiTranscodeTemplate } from "@liverelay/sdk";
-import * as shared from "./shared";
-
-// Bound to local names so that they are serialized by value, never as the module (see shared.ts).
-const { client, configureConnection, isNotFound, isPlainObject, lastWrite, messageOf, present, recordWrite, sameValue, schemaFailures } = shared;
+import * as apiSchemas from "@liverelay/api";
+import {
+  client,
+  configureConnection,
+  configuredEndpoint,
+  elsewhereHint,
+  isNotFound,
+  isPlainObject,
+  isUnknown,
+  lastWrite,
+  messageOf,
+  present,
+  recordWrite,
+  sameValue,
+  schemaFailures,
+} from "./shared";
 
 // ---- plain inputs and outputs ------------------------------------------------------
 
@@ -125,8 +138,8 @@ interface Kind<I, O extends I & { updatedAt: string }> {
   remove(c: LiveRelayClient, p: I): Promise<void>;
 }
 
-function schemas(): typeof import("@liverelay/api") {
-  return require("@liverelay/api") as typeof import("@liverelay/api");
+function schemas(): typeof apiSchemas {
+  return apiSchemas;
 }
 
 /** The value a schema with a `.default()` gives an absent field. */
@@ -135,7 +148,13 @@ function defaultOf(schema: { safeParse(v: unknown): { success: boolean; data?: u
   return r.success ? r.data : undefined;
 }
 
-function putProvider<I extends object, O extends I & { updatedAt: string }>(kind: Kind<I, O>): ResourceProvider<I, O> {
+/** What every PUT resource keeps beside its own fields: the service it lives on, the replaceOnChanges option. */
+interface Hidden {
+  endpoint?: string;
+  __replaceOnChanges?: string[];
+}
+
+function putProvider<I extends object, O extends I & { updatedAt: string }>(kind: Kind<I, O>): ResourceProvider<I & Hidden, O & Hidden> {
   const [first, second] = kind.identity;
   const idOf = (p: I) => `${String(p[first])}/${String(p[second])}`;
   /** The identity: from the state's properties, or else from the resource id. */
@@ -144,77 +163,100 @@ function putProvider<I extends object, O extends I & { updatedAt: string }>(kind
     const fromId = slash > 0 ? { [first]: id.slice(0, slash), [second]: id.slice(slash + 1) } : {};
     return { ...fromId, ...(props ?? {}) } as I;
   };
-  const failure = (action: string, p: Partial<I>, err: unknown) => new Error(`LiveRelay: ${action} ${kind.label(p)} failed: ${messageOf(err)}`);
-  const written = (p: I) => `${kind.name}:${idOf(p)}`;
+  const failure = (action: string, p: Partial<I>, err: unknown, hint?: string) =>
+    new Error(`LiveRelay: ${action} ${kind.label(p)} failed: ${messageOf(err)}${hint ? `. ${hint}` : ""}`);
+  const written = (p: I, endpoint: unknown) => `${kind.name}:${String(endpoint ?? configuredEndpoint() ?? "")}:${idOf(p)}`;
+  /** The service's object plus the hidden inputs of `p`, the endpoint it lives on filled in. */
+  const withHidden = (outs: O, p: Hidden): O & Hidden => {
+    const all: O & Hidden = { ...outs };
+    const endpoint = p.endpoint ?? configuredEndpoint();
+    if (endpoint) all.endpoint = endpoint;
+    if (Array.isArray(p.__replaceOnChanges)) all.__replaceOnChanges = p.__replaceOnChanges;
+    return all;
+  };
+  /** The inputs that describe what `outs` holds (computed fields left out). */
+  const inputsOf = (outs: O & Hidden): I & Hidden => {
+    const { updatedAt: _u, createdAt: _c, ...inputs } = outs as O & Hidden & { createdAt?: string };
+    return inputs as unknown as I & Hidden;
+  };
 
   return {
     async configure(req: ConfigureRequest): Promise<void> {
       configureConnection(req);
     },
 
-    async check(_olds: I, news: I): Promise<CheckResult<I>> {
+    async check(olds: I & Hidden, news: I & Hidden): Promise<CheckResult<I & Hidden>> {
       const inputs: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(news ?? {})) if (present(v)) inputs[k] = v;
       kind.normalise(inputs);
-      return { inputs: inputs as I, failures: kind.validate(inputs) };
+      const endpoint = configuredEndpoint() ?? olds?.endpoint;
+      if (endpoint) inputs.endpoint = endpoint;
+      return { inputs: inputs as I & Hidden, failures: kind.validate(inputs) };
     },
 
-    async diff(_id: string, olds: O, news: I): Promise<DiffResult> {
-      const differs = (f: keyof I & string) => !sameValue((olds as Record<string, unknown>)[f], (news as Record<string, unknown>)[f]);
-      const replaces = kind.identity.filter(differs);
+    async diff(_id: string, olds: O & Hidden, news: I & Hidden): Promise<DiffResult> {
+      const o = olds as Record<string, unknown>;
+      const n = news as Record<string, unknown>;
+      const differs = (f: string) => !sameValue(o[f], n[f]);
+      const replaces: string[] = kind.identity.filter(differs);
+      if (present(o.endpoint) && present(n.endpoint) && !isUnknown(n.endpoint) && differs("endpoint")) replaces.push("endpoint");
       const updates = kind.mutable.filter(differs);
+      const replaceOn = Array.isArray(n.__replaceOnChanges) ? (n.__replaceOnChanges as unknown[]).map(String) : [];
+      for (const f of updates) if (replaceOn.includes(f) || replaceOn.includes("*")) replaces.push(f);
+      // A state written by a provider older than the shim (resource.ts): one update moves it to the shim.
+      const oldProvider = typeof o.__provider === "string" && typeof n.__provider === "string" && o.__provider !== n.__provider;
       // Created before the old one is deleted, also when the identity stays (see the file comment).
-      return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+      return { changes: replaces.length > 0 || updates.length > 0 || oldProvider, replaces, deleteBeforeReplace: false };
     },
 
-    async create(news: I): Promise<CreateResult<O>> {
-      const c = client();
+    async create(news: I & Hidden): Promise<CreateResult<O & Hidden>> {
+      const c = client(news.endpoint);
       let outs: O;
       try {
         outs = await kind.put(c, news);
       } catch (err) {
         throw failure("creating", news, err);
       }
-      recordWrite(written(news), outs.updatedAt);
-      return { id: idOf(news), outs };
+      recordWrite(written(news, news.endpoint), outs.updatedAt);
+      return { id: idOf(news), outs: withHidden(outs, news) };
     },
 
-    async read(id: string, props?: O): Promise<ReadResult<O>> {
+    async read(id: string, props?: O & Hidden): Promise<ReadResult<O & Hidden>> {
       const p = identityOf(id, props);
-      const c = client();
+      const c = client(props?.endpoint);
       try {
-        const outs = await kind.get(c, p);
-        return { id: idOf(outs), props: outs };
+        const outs = withHidden(await kind.get(c, p), props ?? {});
+        return { id: idOf(outs), props: outs, inputs: inputsOf(outs) as unknown as O & Hidden };
       } catch (err) {
         // Deleted out of band: a blank id makes the engine drop the resource from the state.
         if (isNotFound(err)) return { id: "" };
-        throw failure("reading", p, err);
+        throw failure("reading", p, err, elsewhereHint(props?.endpoint));
       }
     },
 
-    async update(_id: string, _olds: O, news: I): Promise<UpdateResult<O>> {
-      const c = client();
+    async update(_id: string, olds: O & Hidden, news: I & Hidden): Promise<UpdateResult<O & Hidden>> {
+      const c = client(olds.endpoint);
       let outs: O;
       try {
         outs = await kind.put(c, news);
       } catch (err) {
-        throw failure("updating", news, err);
+        throw failure("updating", news, err, elsewhereHint(olds.endpoint));
       }
-      recordWrite(written(news), outs.updatedAt);
-      return { outs };
+      recordWrite(written(news, olds.endpoint), outs.updatedAt);
+      return { outs: withHidden(outs, { ...news, endpoint: olds.endpoint ?? news.endpoint }) };
     },
 
-    async delete(id: string, props: O): Promise<void> {
+    async delete(id: string, props: O & Hidden): Promise<void> {
       const p = identityOf(id, props);
-      const c = client();
+      const c = client(props.endpoint);
       try {
         // Another resource of this deployment wrote this identity after this one did: it is theirs now.
-        const ours = lastWrite(written(p));
+        const ours = lastWrite(written(p, props.endpoint));
         if (ours !== undefined && ours !== props.updatedAt && (await kind.get(c, p)).updatedAt === ours) return;
         await kind.remove(c, p);
       } catch (err) {
         if (isNotFound(err)) return; // already gone (deleted out of band, or a retried DELETE that had worked)
-        throw failure("deleting", p, err);
+        throw failure("deleting", p, err, elsewhereHint(props.endpoint));
       }
     },
   };

@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import {
-  recordingConfigProvider,
-  snapshotConfigProvider,
-  transcodeTemplateProvider,
-  type RecordingConfigInputs,
-  type TranscodeAudio,
-  type TranscodeTemplateOutputs,
-} from "./media-provider";
+import type { RecordingConfigInputs, TranscodeAudio, TranscodeTemplateOutputs } from "./media-provider";
+import { LiveRelayResource } from "./resource";
+
+/** Creating a PUT resource takes over what is at its identity: that is their import. */
+const PUT_IMPORT_ADVICE = "creating the resource takes over the object already at its identity (the service's PUT): remove `import`, or read it with `.get(name, id)`";
+
+/** Extra inputs of every media resource: the replaceOnChanges option, which the provider applies (see relay-template.ts). */
+function hiddenInputs(opts: pulumi.CustomResourceOptions | undefined): pulumi.Inputs {
+  return { __replaceOnChanges: opts?.replaceOnChanges, endpoint: undefined };
+}
 
 /** Pulumi type tokens (part of every URN: never change them). */
 export const TRANSCODE_TEMPLATE_TYPE = "pulumi-nodejs:dynamic/liverelay:TranscodeTemplate";
@@ -61,7 +63,7 @@ export interface TranscodeTemplateArgs {
  * The service is chosen by the stack config `liverelay:endpoint` and `liverelay:token` (secret),
  * or the environment variables `LIVERELAY_ENDPOINT` and `LIVERELAY_TOKEN`.
  */
-export class TranscodeTemplate extends pulumi.dynamic.Resource {
+export class TranscodeTemplate extends LiveRelayResource {
   public declare readonly domain: pulumi.Output<string>;
   public declare readonly templateId: pulumi.Output<string>;
   public declare readonly appName: pulumi.Output<string>;
@@ -71,9 +73,17 @@ export class TranscodeTemplate extends pulumi.dynamic.Resource {
   public declare readonly createdAt: pulumi.Output<string>;
   public declare readonly updatedAt: pulumi.Output<string>;
 
+  /** The service the template lives on. */
+  public declare readonly endpoint: pulumi.Output<string>;
+
+  /** Reads an existing transcode template into the program without managing it; `id` is `<domain>/<templateId>`. */
+  public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): TranscodeTemplate {
+    return new TranscodeTemplate(name, {} as TranscodeTemplateArgs, { ...opts, id });
+  }
+
   constructor(name: string, args: TranscodeTemplateArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      transcodeTemplateProvider,
+      "TranscodeTemplate",
       name,
       {
         domain: args.domain,
@@ -83,10 +93,10 @@ export class TranscodeTemplate extends pulumi.dynamic.Resource {
         audio: args.audio,
         createdAt: undefined,
         updatedAt: undefined,
+        ...hiddenInputs(opts),
       },
       opts,
-      "liverelay",
-      "TranscodeTemplate",
+      PUT_IMPORT_ADVICE,
     );
   }
 }
@@ -110,7 +120,7 @@ export interface SnapshotConfigArgs {
  * One per domain and app; creating the resource takes over an existing config (PUT).
  * The resource id is `<domain>/<appName>`.
  */
-export class SnapshotConfig extends pulumi.dynamic.Resource {
+export class SnapshotConfig extends LiveRelayResource {
   public declare readonly domain: pulumi.Output<string>;
   public declare readonly appName: pulumi.Output<string>;
   public declare readonly intervalSeconds: pulumi.Output<number>;
@@ -118,14 +128,21 @@ export class SnapshotConfig extends pulumi.dynamic.Resource {
   public declare readonly keep: pulumi.Output<number>;
   public declare readonly updatedAt: pulumi.Output<string>;
 
+  /** The service the config lives on. */
+  public declare readonly endpoint: pulumi.Output<string>;
+
+  /** Reads an app's existing snapshot config into the program without managing it; `id` is `<domain>/<appName>`. */
+  public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): SnapshotConfig {
+    return new SnapshotConfig(name, {} as SnapshotConfigArgs, { ...opts, id });
+  }
+
   constructor(name: string, args: SnapshotConfigArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      snapshotConfigProvider,
-      name,
-      { domain: args.domain, appName: args.appName, intervalSeconds: args.intervalSeconds, keep: args.keep, updatedAt: undefined },
-      opts,
-      "liverelay",
       "SnapshotConfig",
+      name,
+      { domain: args.domain, appName: args.appName, intervalSeconds: args.intervalSeconds, keep: args.keep, updatedAt: undefined, ...hiddenInputs(opts) },
+      opts,
+      PUT_IMPORT_ADVICE,
     );
   }
 }
@@ -149,21 +166,28 @@ export interface RecordingConfigArgs {
  * One per domain and app; creating the resource takes over an existing config (PUT).
  * The resource id is `<domain>/<appName>`. Deleting it stops the recorders; recordings stay.
  */
-export class RecordingConfig extends pulumi.dynamic.Resource {
+export class RecordingConfig extends LiveRelayResource {
   public declare readonly domain: pulumi.Output<string>;
   public declare readonly appName: pulumi.Output<string>;
   public declare readonly format: pulumi.Output<RecordingConfigInputs["format"]>;
   public declare readonly segmentSeconds: pulumi.Output<number>;
   public declare readonly updatedAt: pulumi.Output<string>;
 
+  /** The service the config lives on. */
+  public declare readonly endpoint: pulumi.Output<string>;
+
+  /** Reads an app's existing recording config into the program without managing it; `id` is `<domain>/<appName>`. */
+  public static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): RecordingConfig {
+    return new RecordingConfig(name, {} as RecordingConfigArgs, { ...opts, id });
+  }
+
   constructor(name: string, args: RecordingConfigArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      recordingConfigProvider,
-      name,
-      { domain: args.domain, appName: args.appName, format: args.format, segmentSeconds: args.segmentSeconds, updatedAt: undefined },
-      opts,
-      "liverelay",
       "RecordingConfig",
+      name,
+      { domain: args.domain, appName: args.appName, format: args.format, segmentSeconds: args.segmentSeconds, updatedAt: undefined, ...hiddenInputs(opts) },
+      opts,
+      PUT_IMPORT_ADVICE,
     );
   }
 }

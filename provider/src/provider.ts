@@ -1,22 +1,22 @@
 /**
- * The dynamic provider behind `RelayTemplate`.
+ * The dynamic provider behind `RelayTemplate`: the implementation the shim in the state
+ * (`resource.ts`) loads from the installed package, in the dynamic-provider process.
  *
- * Pulumi serializes this object (and every function it reaches) into the `__provider` input
- * of each resource, and runs it in a separate provider process. Hence the rules this file
- * follows — break one and either serialization fails or a secret lands in the state:
- *
- * - Only `import type` at the top: the SDK (zod, axios) is `require`d *inside* the functions,
- *   at run time in the provider process, so no zod or axios instance is ever captured. The one
- *   exception is `./shared`, a module of plain functions bound to local names (see its comment).
- * - No exported `const` is referenced from a function (TypeScript rewrites those to
- *   `exports.x`, which would capture this whole module).
- * - Nothing mutable is captured: the connection settings (the token!) live on a process
- *   global set by `configure`, never on the provider object, so they cannot be serialized
- *   even when `configure` has run in the same process as the program (tests).
+ * Hidden inputs, set by `RelayTemplate` and by `check` (see docs/pulumi.md):
+ * - `__idempotencyKey`: the key of this resource's next create. New resources start from a key
+ *   derived from the URN and the identity; every `check` of an existing resource moves it on
+ *   (sha256 of the previous one), so a replacement never replays the create of what it replaces,
+ *   while a run that crashed and is run again computes the same key and gets the same template.
+ * - `__keepsIdentity`: the resource exists with the same identity on the same service, so a create
+ *   for it (a forced replacement) competes with the template it replaces.
+ * - `__replaceOnChanges`: the resource option, which the engine cannot apply for a dynamic
+ *   provider (it needs the changed keys, which dynamic providers do not report).
+ * - `endpoint`: the service the resource lives on (recorded at `check`, not secret).
  */
 import type { CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult } from "@pulumi/pulumi/dynamic";
 import type { LiveRelayClient, RelayTemplate as ApiTemplate } from "@liverelay/sdk";
-import * as shared from "./shared";
+import * as schemas from "@liverelay/api";
+import { claimsOfDeployment, client, configureConnection, configuredEndpoint, digest, elsewhereHint, errorStatus, isNotFound, isUnknown, present } from "./shared";
 
 /** Plain (resolved) inputs of a relay template, as the provider receives them. */
 export interface RelayTemplateInputs {
@@ -44,16 +44,20 @@ export interface RelayTemplateInputs {
 }
 
 /** What the provider stores as the resource's outputs. */
-export interface RelayTemplateOutputs extends RelayTemplateInputs {
+export interface RelayTemplateOutputs extends ProviderInputs {
   /** The service's template id (also the Pulumi resource id). */
   templateId: string;
   createdAt: string;
   updatedAt: string;
 }
 
-/** Inputs as they reach the provider: plus the hidden idempotency key set by `RelayTemplate`. */
+/** Inputs as they reach the provider: plus the hidden ones (see the file comment). */
 export interface ProviderInputs extends RelayTemplateInputs {
+  /** The service the resource lives on: recorded by `check`. */
+  endpoint?: string;
   __idempotencyKey?: string;
+  __keepsIdentity?: boolean;
+  __replaceOnChanges?: string[];
 }
 
 const IDENTITY_FIELDS = ["domain", "appName", "streamName", "destinationUrl"] as const;
@@ -61,15 +65,13 @@ const MUTABLE_FIELDS = ["mode", "startTime", "endTime", "description"] as const;
 /** Inputs whose values must never reach a diagnostic. */
 const SECRET_INPUTS = ["destinationUrl"];
 const TEMPLATE_FIELDS = ["appName", "streamName", "destinationUrl", "mode", "startTime", "endTime", "description"] as const;
-
-// Bound to local names so that they are serialized by value, never as the module (see shared.ts).
-const { client, configureConnection, errorStatus, isNotFound, isUnknown, present } = shared;
+/** Inputs the provider keeps in the outputs too, so that `read` can give the inputs back. */
+const HIDDEN_INPUTS = ["endpoint", "__idempotencyKey", "__keepsIdentity", "__replaceOnChanges", "adopt"] as const;
 
 /** Canonical time when it parses, the value unchanged otherwise (check reports the problem). */
 function canonical(v: unknown): unknown {
   if (typeof v !== "string" || isUnknown(v) || Number.isNaN(Date.parse(v))) return v;
-  const { canonicalTime } = require("@liverelay/api") as typeof import("@liverelay/api");
-  return canonicalTime(v);
+  return schemas.canonicalTime(v);
 }
 
 /** Equality of two property values: absent and null are the same, times compare canonically. */
@@ -79,8 +81,8 @@ function same(field: string, a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-/** The outputs of a template as the service returned it (JSON-clean: no undefined, no null). */
-function outputsOf(t: ApiTemplate, adopt: unknown): RelayTemplateOutputs {
+/** The outputs of a template as the service returned it (JSON-clean: no undefined, no null), with the hidden inputs of `p`. */
+function outputsOf(t: ApiTemplate, p: Partial<ProviderInputs>): RelayTemplateOutputs {
   const outs: RelayTemplateOutputs = {
     templateId: t.id,
     domain: t.domain,
@@ -94,7 +96,8 @@ function outputsOf(t: ApiTemplate, adopt: unknown): RelayTemplateOutputs {
   if (t.startTime !== null) outs.startTime = t.startTime;
   if (t.endTime !== null) outs.endTime = t.endTime;
   if (t.description !== null) outs.description = t.description;
-  if (typeof adopt === "boolean") outs.adopt = adopt;
+  const hidden = outs as unknown as Record<string, unknown>;
+  for (const f of HIDDEN_INPUTS) if (present(p[f]) && !isUnknown(p[f])) hidden[f] = p[f];
   return outs;
 }
 
@@ -137,8 +140,8 @@ function failure(action: string, p: Partial<RelayTemplateInputs>, err: unknown, 
 }
 
 /** An error that makes the engine record a created resource whose creation did not finish (no orphan). */
-function partialCreate(message: string, t: ApiTemplate, adopt: unknown): Error {
-  return Object.assign(new Error(message), { id: t.id, properties: outputsOf(t, adopt), reasons: [message] });
+function partialCreate(message: string, t: ApiTemplate, news: ProviderInputs): Error {
+  return Object.assign(new Error(message), { id: t.id, properties: outputsOf(t, news), reasons: [message] });
 }
 
 /** Reads an issue's first path segment as a Pulumi property name. */
@@ -155,7 +158,6 @@ function reasonOf(property: string, issue: { code: string; message: string; inpu
 }
 
 function validate(olds: Partial<ProviderInputs>, news: ProviderInputs): CheckFailure[] {
-  const schemas = require("@liverelay/api") as typeof import("@liverelay/api");
   const failures: CheckFailure[] = [];
   const add = (property: string, reason: string) => {
     if (!failures.some((f) => f.property === property)) failures.push({ property, reason });
@@ -222,88 +224,103 @@ async function converge(c: LiveRelayClient, t: ApiTemplate, news: ProviderInputs
   return scheduleDiffers(t, news) ? c.relayTemplates.update(news.domain, t.id, patchBody(news)) : t;
 }
 
-async function adoptExisting(c: LiveRelayClient, news: ProviderInputs): Promise<ApiTemplate | undefined> {
-  const existing = await findExisting(c, news);
-  return existing ? converge(c, existing, news) : undefined;
+/** The key that follows `key` for a reason (`next` run, a `deleted` template, another `body`): deterministic, so a re-run takes the same path. */
+function successor(key: string, ...why: string[]): string {
+  return `pulumi-${digest(key, ...why)}`;
 }
 
-function randomNonce(): string {
-  const crypto = require("node:crypto") as typeof import("node:crypto");
-  return crypto.randomUUID();
+/** Where a template lives, as claims and deletes name it: `<endpoint> <id>`. */
+function refOf(endpoint: unknown, id: string): string {
+  return `${typeof endpoint === "string" ? endpoint : configuredEndpoint() ?? ""} ${id}`;
 }
 
-/** POST with the resource's idempotency key; a retry after a lost response returns the same template. */
-async function post(c: LiveRelayClient, news: ProviderInputs, key: string | undefined): Promise<ApiTemplate> {
-  return c.relayTemplates.create(news.domain, createBody(news), { idempotencyKey: key ?? randomNonce() });
-}
+/** At most this many keys are tried in one create (each one a template created and deleted since, or a body changed since). */
+const MAX_KEYS = 16;
 
-/** The first step of create: POST (fresh key on a key reuse), or adopt on 409 when asked. Nothing to clean up when it throws. */
-async function postOrAdopt(c: LiveRelayClient, news: ProviderInputs, baseKey: string | undefined): Promise<{ template: ApiTemplate; adopted: boolean }> {
-  let last: unknown;
-  try {
-    return { template: await post(c, news, baseKey), adopted: false };
-  } catch (err) {
-    last = err;
-  }
-  if (errorStatus(last).status === 409 && errorStatus(last).field === "Idempotency-Key" && baseKey) {
-    // The key was used within 24 h with another body (e.g. destroyed, edited, re-created): a fresh key.
+/**
+ * POSTs under the resource's key until the answer is a template that exists: the service replays
+ * a key's first response for 24 h, also when that template has been deleted since (destroy, then
+ * up again) — then the key's successor for that dead template is tried, and so on. Every step is
+ * deterministic, so a run killed after its POST and run again arrives at the same template.
+ * Undefined on 409 Conflict (another template holds the identity).
+ */
+async function postUntilLive(c: LiveRelayClient, news: ProviderInputs): Promise<{ template?: ApiTemplate; conflict?: unknown }> {
+  const body = createBody(news);
+  let key = typeof news.__idempotencyKey === "string" && !isUnknown(news.__idempotencyKey) ? news.__idempotencyKey : successor(digest(String(Math.random()), String(Date.now())));
+  for (let i = 0; i < MAX_KEYS; i++) {
+    let posted: ApiTemplate;
     try {
-      return { template: await post(c, news, `${baseKey}.${randomNonce()}`), adopted: false };
+      posted = await c.relayTemplates.create(news.domain, body, { idempotencyKey: key });
     } catch (err) {
-      last = err;
+      const { status, code, field } = errorStatus(err);
+      if (status === 409 && field === "Idempotency-Key") {
+        key = successor(key, "body", digest(JSON.stringify(body)));
+        continue;
+      }
+      if (status === 409 && code === "Conflict") return { conflict: err };
+      throw failure("creating", news, err);
+    }
+    try {
+      return { template: await c.relayTemplates.get(news.domain, posted.id) };
+    } catch (err) {
+      if (!isNotFound(err)) throw partialCreate(failure("finishing the creation of", news, err).message, posted, news);
+      key = successor(key, "deleted", posted.id);
     }
   }
-  const { status, code } = errorStatus(last);
-  if (status === 409 && code === "Conflict" && news.adopt === true) {
-    const adopted = await adoptExisting(c, news);
-    if (adopted) return { template: adopted, adopted: true };
+  throw failure("creating", news, new Error(`${MAX_KEYS} idempotency keys in a row replayed deleted templates`));
+}
+
+/** 409 Conflict: adopt the template that holds the identity when asked, else a readable refusal. */
+async function adoptOrRefuse(c: LiveRelayClient, news: ProviderInputs, conflict: unknown): Promise<ApiTemplate> {
+  if (news.__keepsIdentity === true) {
+    // A forced replacement created before the old one is deleted: the conflicting template is the one being replaced.
+    throw failure(
+      "creating the replacement of",
+      news,
+      conflict,
+      "The template it replaces still holds this stream and destination (one template per stream and destination), so a replacement that keeps them must delete first: remove `deleteBeforeReplace: false`",
+    );
   }
-  throw last;
+  if (news.adopt !== true) throw failure("creating", news, conflict, "Delete that template, or set `adopt: true` on the resource to take it over");
+  let existing: ApiTemplate | undefined;
+  try {
+    existing = await findExisting(c, news);
+    if (existing) return await converge(c, existing, news);
+  } catch (err) {
+    throw failure("adopting", news, err);
+  }
+  throw failure("creating or adopting", news, conflict);
 }
 
 async function createTemplate(news: ProviderInputs): Promise<CreateResult<RelayTemplateOutputs>> {
-  const c = client();
-  const baseKey = typeof news.__idempotencyKey === "string" && !isUnknown(news.__idempotencyKey) ? news.__idempotencyKey : undefined;
-  let created: ApiTemplate;
-  try {
-    const first = await postOrAdopt(c, news, baseKey);
-    if (first.adopted) return { id: first.template.id, outs: outputsOf(first.template, news.adopt) };
-    created = first.template;
-  } catch (err) {
-    const { status, code } = errorStatus(err);
-    const hint =
-      status === 409 && code === "Conflict"
-        ? "Delete that template, or set `adopt: true` on the resource to take it over"
-        : undefined;
-    throw failure(news.adopt === true ? "creating or adopting" : "creating", news, err, hint);
-  }
-
-  // From here on the template exists remotely: any failure must report its id (a partial create), never orphan it.
-  const partial = (err: unknown, t: ApiTemplate) => partialCreate(failure("finishing the creation of", news, err).message, t, news.adopt);
-  let current: ApiTemplate;
-  try {
-    current = await c.relayTemplates.get(news.domain, created.id);
-  } catch (err) {
-    if (!isNotFound(err)) throw partial(err, created);
-    // The service replays the FIRST response of a key for 24 h, even when that template was deleted
-    // since (destroy, then up again): create a new one under a fresh key.
+  const c = client(news.endpoint);
+  const first = await postUntilLive(c, news);
+  let current = first.template ?? (await adoptOrRefuse(c, news, first.conflict));
+  if (first.template) {
     try {
-      current = await post(c, news, `${baseKey ?? "pulumi"}.${randomNonce()}`);
-    } catch (again) {
-      throw failure("creating", news, again);
+      // A replayed response can be older than the template (patched since): make it the declared one.
+      current = await converge(c, current, news);
+    } catch (err) {
+      throw partialCreate(failure("finishing the creation of", news, err).message, current, news);
     }
   }
-  try {
-    // A replayed response can be older than the template (patched since): make it the declared one.
-    current = await converge(c, current, news);
-  } catch (err) {
-    throw partial(err, current);
-  }
-  return { id: current.id, outs: outputsOf(current, news.adopt) };
+  claims()[refOf(news.endpoint, current.id)] = news.__idempotencyKey ?? "";
+  return { id: current.id, outs: outputsOf(current, news) };
+}
+
+/** Which resource of this deployment (by its key) created or adopted each template: see `delete`. */
+function claims(): Record<string, string> {
+  return claimsOfDeployment("RelayTemplate");
+}
+
+/** The inputs that describe the template `outs` holds: what `read` hands back, so that drift shows per property. */
+function inputsOf(outs: RelayTemplateOutputs): ProviderInputs {
+  const { templateId: _id, createdAt: _c, updatedAt: _u, ...inputs } = outs;
+  return inputs;
 }
 
 /**
- * The provider object. Kept free of captured state: see the file comment.
+ * The provider object.
  */
 export const relayTemplateProvider: ResourceProvider<ProviderInputs, RelayTemplateOutputs> = {
   async configure(req: ConfigureRequest): Promise<void> {
@@ -311,13 +328,21 @@ export const relayTemplateProvider: ResourceProvider<ProviderInputs, RelayTempla
   },
 
   async check(olds: ProviderInputs, news: ProviderInputs): Promise<CheckResult<ProviderInputs>> {
+    const old = (olds ?? {}) as ProviderInputs;
     const inputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(news ?? {})) if (present(v)) inputs[k] = v;
-    const failures = validate(olds ?? {}, inputs as unknown as ProviderInputs);
+    const failures = validate(old, inputs as unknown as ProviderInputs);
     // `…:00Z` and `…:00.000Z` are the same instant: store the canonical form so they never diff.
     for (const f of ["startTime", "endTime"] as const) {
       if (!failures.some((x) => x.property === f) && typeof inputs[f] === "string") inputs[f] = canonical(inputs[f]);
     }
+    const endpoint = configuredEndpoint() ?? old.endpoint;
+    if (endpoint) inputs.endpoint = endpoint;
+    // The next create's key follows the last one: a replacement never replays what it replaces.
+    if (typeof old.__idempotencyKey === "string" && !isUnknown(old.__idempotencyKey)) inputs.__idempotencyKey = successor(old.__idempotencyKey, "next");
+    const keeps = IDENTITY_FIELDS.every((f) => present(old[f]) && same(f, old[f], inputs[f])) && (!old.endpoint || old.endpoint === inputs.endpoint);
+    if (keeps) inputs.__keepsIdentity = true;
+    else delete inputs.__keepsIdentity;
     return { inputs: inputs as unknown as ProviderInputs, failures };
   },
 
@@ -325,15 +350,20 @@ export const relayTemplateProvider: ResourceProvider<ProviderInputs, RelayTempla
     const o = olds as unknown as Record<string, unknown>;
     const n = news as unknown as Record<string, unknown>;
     const differs = (f: string) => isUnknown(n[f]) || !same(f, o[f], n[f]);
-    const replaces = IDENTITY_FIELDS.filter(differs);
+    const replaces: string[] = IDENTITY_FIELDS.filter(differs);
+    // Another service: the template cannot move, a new one is made there. (No endpoint recorded: a state from before 0.2.)
+    if (present(o.endpoint) && present(n.endpoint) && differs("endpoint")) replaces.push("endpoint");
+    const replaceOn = Array.isArray(n.__replaceOnChanges) ? (n.__replaceOnChanges as unknown[]).map(String) : [];
     const updates = MUTABLE_FIELDS.filter(differs);
+    for (const f of updates) if (replaceOn.includes(f) || replaceOn.includes("*")) replaces.push(f);
+    // A state written by a provider older than the shim: one update moves its outputs to the shim.
+    const oldProvider = typeof o.__provider === "string" && typeof n.__provider === "string" && o.__provider !== n.__provider;
     return {
-      changes: replaces.length > 0 || updates.length > 0,
+      changes: replaces.length > 0 || updates.length > 0 || oldProvider,
       replaces,
-      // A replacement forced with the identity unchanged (`--replace`, `replaceOnChanges`) must free the
-      // identity first: the service allows one template per stream and destination. A changed identity
-      // is created before the old one is deleted (no gap in the relay).
-      deleteBeforeReplace: replaces.length === 0,
+      // A replacement that keeps the identity on the same service must free it first (one template per
+      // stream and destination). The resource option, which RelayTemplate always sets, takes precedence.
+      deleteBeforeReplace: !replaces.some((f) => (IDENTITY_FIELDS as readonly string[]).includes(f) || f === "endpoint"),
     };
   },
 
@@ -343,36 +373,42 @@ export const relayTemplateProvider: ResourceProvider<ProviderInputs, RelayTempla
 
   async read(id: string, props?: RelayTemplateOutputs): Promise<ReadResult<RelayTemplateOutputs>> {
     const domain = props?.domain;
-    if (!domain) throw new Error(`LiveRelay: cannot read relay template ${id}: its domain is not in the state`);
-    const c = client();
+    if (!domain) throw new Error(`LiveRelay: cannot read relay template ${id}: its domain is not known (RelayTemplate.get(name, id, { domain }))`);
+    const c = client(props.endpoint);
     try {
       const t = await c.relayTemplates.get(domain, id);
-      return { id: t.id, props: outputsOf(t, props?.adopt) };
+      const outs = outputsOf(t, { ...props, endpoint: props.endpoint ?? configuredEndpoint() });
+      return { id: t.id, props: outs, inputs: inputsOf(outs) as RelayTemplateOutputs };
     } catch (err) {
       // Deleted out of band: a blank id makes the engine drop the resource from the state.
       if (isNotFound(err)) return { id: "" };
-      throw failure("reading", props ?? {}, err);
+      throw failure("reading", props, err, elsewhereHint(props.endpoint));
     }
   },
 
   async update(id: string, olds: RelayTemplateOutputs, news: ProviderInputs): Promise<UpdateResult<RelayTemplateOutputs>> {
-    const c = client();
+    const c = client(olds.endpoint);
     try {
-      const t = await c.relayTemplates.update(olds.domain, id, patchBody(news));
-      return { outs: outputsOf(t, news.adopt) };
+      const changed = MUTABLE_FIELDS.some((f) => !same(f, olds[f], news[f]));
+      const t = changed ? await c.relayTemplates.update(olds.domain, id, patchBody(news)) : await c.relayTemplates.get(olds.domain, id);
+      return { outs: outputsOf(t, { ...news, endpoint: olds.endpoint ?? news.endpoint }) };
     } catch (err) {
-      const hint = isNotFound(err) ? "It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to create it again" : undefined;
+      const hint = isNotFound(err) ? "It was deleted outside Pulumi: run `pulumi refresh`, then `pulumi up` to create it again" : elsewhereHint(olds.endpoint);
       throw failure("updating", olds, err, hint);
     }
   },
 
   async delete(id: string, props: RelayTemplateOutputs): Promise<void> {
-    const c = client();
+    // Another resource of this deployment created or adopted this very template (a rename followed
+    // by `adopt: true`): it is theirs now, deleting it would leave their state pointing at nothing.
+    const holder = claims()[refOf(props.endpoint, id)];
+    if (holder !== undefined && holder !== (props.__idempotencyKey ?? "")) return;
+    const c = client(props.endpoint);
     try {
       await c.relayTemplates.delete(props.domain, id);
     } catch (err) {
       if (isNotFound(err)) return; // already gone (deleted out of band, or a retried DELETE that had worked)
-      throw failure("deleting", props, err);
+      throw failure("deleting", props, err, elsewhereHint(props.endpoint));
     }
   },
 };

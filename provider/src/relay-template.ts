@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { relayTemplateProvider } from "./provider";
+import { LiveRelayResource } from "./resource";
 
 /** The Pulumi type token of the resource (`pulumi-nodejs:dynamic/liverelay:RelayTemplate`): part of every URN, never change it. */
 export const RELAY_TEMPLATE_TYPE = "pulumi-nodejs:dynamic/liverelay:RelayTemplate";
@@ -16,7 +16,7 @@ export interface RelayTemplateArgs {
   /**
    * Complete ingest URL of the destination: `rtmp://host/app/streamKey`, `rtmps://…` or
    * `srt://host:port?streamid=…`. It holds the stream key, so it is always stored as a secret.
-   * Changing it replaces the template (created before the old one is deleted).
+   * Changing it replaces the template (the old one is deleted first, unless `deleteBeforeReplace: false`).
    */
   destinationUrl: pulumi.Input<string>;
   /** `always`: relay whenever the stream is live; `time`: only between startTime and endTime. */
@@ -36,9 +36,10 @@ export interface RelayTemplateArgs {
 }
 
 /**
- * The idempotency key of a template's creation: sha256 of the resource's URN-like name and its
- * identity fields. Stable across runs and retries (a create whose response was lost returns the
- * same template), different for a different identity (a replacement creates a new one).
+ * The idempotency key of a new resource's first create: sha256 of the resource's URN-like name and
+ * its identity fields. Stable across runs and retries (a create whose response was lost, or whose
+ * run was killed, returns the same template when run again). The provider derives every later
+ * create's key from it (see provider.ts), so a replacement never shares a key with what it replaces.
  */
 export function relayTemplateIdempotencyKey(
   resource: { project: string; stack: string; name: string },
@@ -55,7 +56,7 @@ export function relayTemplateIdempotencyKey(
  * The service is chosen by the stack config `liverelay:endpoint` and `liverelay:token` (secret),
  * or the environment variables `LIVERELAY_ENDPOINT` and `LIVERELAY_TOKEN`.
  */
-export class RelayTemplate extends pulumi.dynamic.Resource {
+export class RelayTemplate extends LiveRelayResource {
   /** The service's template id (also the resource id). */
   public declare readonly templateId: pulumi.Output<string>;
   public declare readonly domain: pulumi.Output<string>;
@@ -69,21 +70,34 @@ export class RelayTemplate extends pulumi.dynamic.Resource {
   public declare readonly endTime: pulumi.Output<string | undefined>;
   public declare readonly description: pulumi.Output<string | undefined>;
   public declare readonly adopt: pulumi.Output<boolean | undefined>;
+  /** The service the template lives on (`liverelay:endpoint` when it was created). */
+  public declare readonly endpoint: pulumi.Output<string>;
   public declare readonly createdAt: pulumi.Output<string>;
   public declare readonly updatedAt: pulumi.Output<string>;
 
+  /**
+   * Reads an existing template into the program without managing it (Pulumi's `get`): `id` is the
+   * template id (`rt_…`), `domain` its domain (the API addresses templates by both).
+   */
+  public static get(name: string, id: pulumi.Input<pulumi.ID>, state: { domain: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions): RelayTemplate {
+    return new RelayTemplate(name, { domain: state.domain } as RelayTemplateArgs, { ...opts, id });
+  }
+
   constructor(name: string, args: RelayTemplateArgs, opts?: pulumi.CustomResourceOptions) {
+    const reading = opts?.id !== undefined;
     // Secret whether or not the caller wrapped it: it holds the stream key.
-    const destinationUrl = pulumi.secret(args.destinationUrl);
+    const destinationUrl = reading ? undefined : pulumi.secret(args.destinationUrl);
     const project = pulumi.getProject();
     const stack = pulumi.getStack();
-    const idempotencyKey = pulumi
-      .all([args.domain, args.appName, args.streamName, destinationUrl])
-      .apply(([domain, appName, streamName, url]) =>
-        relayTemplateIdempotencyKey({ project, stack, name }, { domain, appName, streamName, destinationUrl: url }),
-      );
+    const idempotencyKey = reading
+      ? undefined
+      : pulumi
+          .all([args.domain, args.appName, args.streamName, destinationUrl!])
+          .apply(([domain, appName, streamName, url]) =>
+            relayTemplateIdempotencyKey({ project, stack, name }, { domain, appName, streamName, destinationUrl: url }),
+          );
     super(
-      relayTemplateProvider,
+      "RelayTemplate",
       name,
       {
         domain: args.domain,
@@ -96,7 +110,11 @@ export class RelayTemplate extends pulumi.dynamic.Resource {
         description: args.description,
         adopt: args.adopt,
         __idempotencyKey: idempotencyKey,
+        // The engine applies replaceOnChanges only to the changed keys a provider reports, and dynamic
+        // providers report none: the provider applies it itself.
+        __replaceOnChanges: opts?.replaceOnChanges,
         templateId: undefined,
+        endpoint: undefined,
         createdAt: undefined,
         updatedAt: undefined,
       },
@@ -106,8 +124,7 @@ export class RelayTemplate extends pulumi.dynamic.Resource {
         // them (`--replace`, `--target-replace`) skips the provider's diff: delete first unless told otherwise.
         deleteBeforeReplace: opts?.deleteBeforeReplace ?? true,
       }),
-      "liverelay",
-      "RelayTemplate",
+      "declare it with the same domain, appName, streamName and destinationUrl and `adopt: true` to take the template over, or read it with `RelayTemplate.get(name, id, { domain })`",
     );
   }
 }

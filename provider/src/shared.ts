@@ -1,29 +1,22 @@
 /**
- * Helpers shared by the dynamic providers (`provider.ts`, `media-provider.ts`).
+ * Helpers shared by the provider implementations (`provider.ts`, `media-provider.ts`).
  *
- * Pulumi serializes the functions a provider reaches, so this module follows the rules of
- * `provider.ts` (only `import type` at the top; the SDK is `require`d inside functions; nothing
- * mutable captured) plus two of its own:
+ * These run in the dynamic-provider process, loaded from the installed package (the state only
+ * holds the shim of `resource.ts`), so they import what they need like any module.
  *
- * - It exports **only functions** (no `const`, no class, no object): whatever reaches it can
- *   only ever capture code and the private constants below.
- * - Importers bind what they use to local names (`const { client } = shared;`) instead of
- *   calling `shared.client()` / `import { client }` (TypeScript emits `shared_1.client`): a
- *   reference through the module object would make Pulumi capture the *module* — by value in
- *   the repository, but as `require("@liverelay/pulumi/dist/shared.js")` in an installed
- *   program, tying every `__provider` in the state to that internal file path. Bound to local
- *   names, the functions are serialized by value everywhere (test/provider/serialization).
- *
- * Process-wide state (the connection, the writes of this deployment) lives on `globalThis`
- * under `Symbol.for` keys, so every provider of the process shares it and none captures it.
+ * Process-wide state (the connection, what this deployment wrote) lives on `globalThis` under
+ * `Symbol.for` keys: one provider process serves one deployment, and every implementation loaded
+ * in it (even two copies of the package) shares that state.
  */
+import crypto from "node:crypto";
 import type { CheckFailure, ConfigureRequest } from "@pulumi/pulumi/dynamic";
-import type { LiveRelayClient } from "@liverelay/sdk";
+import { createClient, type LiveRelayClient } from "@liverelay/sdk";
 
 /** The value of an input that is not known yet (during preview). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const CONNECTION = "liverelay.pulumi.connection";
 const WRITES = "liverelay.pulumi.writes";
+const CLAIMS = "liverelay.pulumi.claims";
 
 interface Connection {
   endpoint?: string;
@@ -55,22 +48,83 @@ export function configureConnection(req: ConfigureRequest): void {
   connectionStore().current = { endpoint: get("liverelay:endpoint"), token: get("liverelay:token") };
 }
 
-/** A client for the configured service; throws a readable error naming the config keys when unset. */
-export function client(): LiveRelayClient {
+/** The configured endpoint and token (stack config, else environment), each undefined when unset. */
+function settings(): { endpoint?: string; token?: string } {
   const conf = connectionStore().current ?? {};
-  const endpoint = nonEmpty(conf.endpoint) ?? nonEmpty(process.env.LIVERELAY_ENDPOINT);
-  const token = nonEmpty(conf.token) ?? nonEmpty(process.env.LIVERELAY_TOKEN);
+  return {
+    endpoint: nonEmpty(conf.endpoint) ?? nonEmpty(process.env.LIVERELAY_ENDPOINT),
+    token: nonEmpty(conf.token) ?? nonEmpty(process.env.LIVERELAY_TOKEN),
+  };
+}
+
+/**
+ * The service address as recorded in the state: the URL without user-info (the state must not
+ * hold credentials) and without a trailing slash, so that two spellings of one address compare equal.
+ */
+export function endpointKey(endpoint: string): string {
+  try {
+    const u = new URL(endpoint);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/+$/, "");
+  } catch {
+    return endpoint.replace(/\/+$/, "");
+  }
+}
+
+/** The configured endpoint as recorded in the state, undefined when none is configured. */
+export function configuredEndpoint(): string | undefined {
+  const { endpoint } = settings();
+  return endpoint ? endpointKey(endpoint) : undefined;
+}
+
+/**
+ * A client for the service a resource lives on (`recorded`, from its state), else for the
+ * configured one. Throws a readable error naming the config keys when the token (or, without a
+ * recorded endpoint, the endpoint) is unset.
+ */
+export function client(recorded?: unknown): LiveRelayClient {
+  const conf = settings();
+  const configured = conf.endpoint;
+  // The configured spelling (it may carry user-info) when it is the recorded service.
+  const endpoint = typeof recorded === "string" && recorded !== "" && (!configured || endpointKey(configured) !== recorded) ? recorded : configured;
   const missing: string[] = [];
   if (!endpoint) missing.push("the endpoint (`pulumi config set liverelay:endpoint http://relay.internal:8080`, or env LIVERELAY_ENDPOINT)");
-  if (!token) missing.push("the API token (`pulumi config set --secret liverelay:token …`, or env LIVERELAY_TOKEN)");
+  if (!conf.token) missing.push("the API token (`pulumi config set --secret liverelay:token …`, or env LIVERELAY_TOKEN)");
   if (missing.length > 0) throw new Error(`LiveRelay provider is not configured: set ${missing.join(" and ")}`);
-  const { createClient } = require("@liverelay/sdk") as typeof import("@liverelay/sdk");
   try {
-    return createClient({ baseUrl: endpoint!, token: token!, timeoutMs: 30_000, maxRetries: 3 });
+    return createClient({ baseUrl: endpoint!, token: conf.token!, timeoutMs: 30_000, maxRetries: 3 });
   } catch (err) {
     // Only the endpoint can be at fault here (the token is a non-empty string); its value is not secret.
     throw new Error(`LiveRelay provider: liverelay:endpoint ${JSON.stringify(endpoint)} is not usable: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Why an operation on a resource recorded on another service than the configured one failed:
+ * appended to its error, so that a moved `liverelay:endpoint` is never a silent no-op.
+ */
+export function elsewhereHint(recorded: unknown): string | undefined {
+  const configured = configuredEndpoint();
+  if (typeof recorded !== "string" || !configured || recorded === configured) return undefined;
+  return `This resource lives on ${recorded}, not on the configured ${configured}: the provider addresses ${recorded} with the configured token`;
+}
+
+/** sha256 hex of the parts: derived keys that never reveal what they were derived from. */
+export function digest(...parts: string[]): string {
+  return crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex");
+}
+
+/**
+ * Which resource of this deployment created or adopted each object of `kind`, by `<endpoint> <id>`:
+ * the key its creator identifies itself with. Within one deployment no resource is both created and
+ * deleted, so the delete of such an object by ANOTHER resource (the old name of a renamed resource
+ * whose new name adopted it) must leave it alone.
+ */
+export function claimsOfDeployment(kind: string): Record<string, string> {
+  const g = globalThis as unknown as { [key: symbol]: Record<string, Record<string, string>> | undefined };
+  const all = (g[Symbol.for(CLAIMS)] ??= {});
+  return (all[kind] ??= {});
 }
 
 export function isUnknown(v: unknown): boolean {

@@ -95,6 +95,25 @@ describe("check", () => {
     expect(await reasons(inputs({ ...past, destinationUrl: dest("b") }), stored)).toEqual(msg); // a replacement creates
   });
 
+  it("moves the create key on from the stored one, records the endpoint, flags a kept identity", async () => {
+    await configure("http://relay.example:8080/", "tok");
+    try {
+      const fresh = (await check(inputs({ __idempotencyKey: "pulumi-base" }))).inputs!;
+      expect(fresh).toMatchObject({ __idempotencyKey: "pulumi-base", endpoint: "http://relay.example:8080" });
+      expect(fresh).not.toHaveProperty("__keepsIdentity");
+      const next = (await check(inputs({ __idempotencyKey: "pulumi-base" }), fresh)).inputs!;
+      expect(next.__idempotencyKey).toMatch(/^pulumi-[0-9a-f]{64}$/);
+      // Deterministic: the same state gives the same key (a killed run, run again, replays its create).
+      expect((await check(inputs({ __idempotencyKey: "pulumi-base" }), fresh)).inputs!.__idempotencyKey).toBe(next.__idempotencyKey);
+      expect((await check(inputs({ __idempotencyKey: "pulumi-base" }), next)).inputs!.__idempotencyKey).not.toBe(next.__idempotencyKey);
+      expect(next.__keepsIdentity).toBe(true);
+      expect((await check(inputs({ destinationUrl: dest("other") }), fresh)).inputs).not.toHaveProperty("__keepsIdentity");
+      expect((await check(inputs(), { ...fresh, endpoint: "http://old.example:8080" })).inputs).not.toHaveProperty("__keepsIdentity");
+    } finally {
+      await configure(undefined, undefined);
+    }
+  });
+
   it("tolerates unknown values during preview", async () => {
     const all = Object.fromEntries(Object.keys(inputs()).map((k) => [k, UNKNOWN])) as unknown as Inputs;
     expect((await check(all)).failures).toEqual([]);
@@ -111,8 +130,28 @@ describe("diff", () => {
     expect(await diff({})).toMatchObject({ changes: false, replaces: [] });
     expect(await diff({ startTime: "2026-12-01T09:00:00.000Z", __idempotencyKey: "other", adopt: true })).toMatchObject({ changes: false, replaces: [] });
     expect(await diff({ description: undefined }, olds({ description: null as never }))).toMatchObject({ changes: false });
-    // A new provider implementation (another `__provider` text) alone is not a change.
-    expect(await diff({ __provider: "exports.handler = () => ({})" } as never, { ...olds(), __provider: "old" } as never)).toMatchObject({ changes: false });
+    expect(await diff({ __provider: "shim" } as never, { ...olds(), __provider: "shim" } as never)).toMatchObject({ changes: false });
+    // A state from before the endpoint was recorded: not a change.
+    expect(await diff({ endpoint: "http://b.example:8080" })).toMatchObject({ changes: false });
+  });
+
+  it("a state written before the shim (another `__provider`) updates once, in place", async () => {
+    expect(await diff({ __provider: pkg.providerShim("RelayTemplate") } as never, { ...olds(), __provider: "exports.handler = __f0; …" } as never)).toEqual({
+      changes: true, replaces: [], deleteBeforeReplace: true,
+    });
+  });
+
+  it("another endpoint replaces (created first: it is another service)", async () => {
+    const old = olds({ endpoint: "http://a.example:8080" });
+    expect(await diff({ endpoint: "http://b.example:8080" }, old)).toEqual({ changes: true, replaces: ["endpoint"], deleteBeforeReplace: false });
+    expect(await diff({ endpoint: "http://a.example:8080" }, old)).toMatchObject({ changes: false });
+  });
+
+  it("replaceOnChanges (passed as a hidden input) turns a change of those fields into a replacement", async () => {
+    expect(await diff({ description: "new", __replaceOnChanges: ["description"] })).toEqual({ changes: true, replaces: ["description"], deleteBeforeReplace: true });
+    expect(await diff({ endTime: "2026-12-01T13:00:00Z", __replaceOnChanges: ["*"] })).toMatchObject({ replaces: ["endTime"] });
+    expect(await diff({ endTime: "2026-12-01T13:00:00Z", __replaceOnChanges: ["description"] })).toMatchObject({ changes: true, replaces: [] });
+    expect(await diff({ __replaceOnChanges: ["description"] })).toMatchObject({ changes: false });
   });
 
   it("schedule and description update in place", async () => {
@@ -148,13 +187,14 @@ describe("connection", () => {
     }
   });
 
-  it("configure keeps the token off the provider object", async () => {
+  it("the state holds a one-line shim, never the token or the endpoint", async () => {
     await configure("http://127.0.0.1:1", "tok_never_serialized");
+    const shim = pkg.providerShim("RelayTemplate");
+    expect(shim).toBe('exports.handler = function () { return require("@liverelay/pulumi/provider").providers["RelayTemplate"]; };\n');
+    const m = { exports: {} as { handler: () => unknown } };
+    new Function("exports", "require", shim)(m.exports, require);
+    expect(m.exports.handler()).toBe(provider);
     expect(JSON.stringify(provider)).not.toContain("tok_never_serialized");
-    const runtime = require("@pulumi/pulumi/runtime") as typeof import("@pulumi/pulumi/runtime");
-    const sf = await runtime.serializeFunction(() => provider, { allowSecrets: true });
-    expect(sf.text).not.toContain("tok_never_serialized");
-    expect(sf.text).not.toContain("127.0.0.1:1");
   });
 });
 
@@ -193,11 +233,44 @@ describe("create, read, update, delete against the service", () => {
     const again = await provider.create(news);
     expect(again.id).not.toBe(first.id);
     expect((await client.relayTemplates.get(DOMAIN, again.id)).destinationUrl).toBe(dest("idem"));
+    // That run was killed before the engine wrote its state: run again, it arrives at the same template.
+    expect((await provider.create(news)).id).toBe(again.id);
     // Deleted, then declared with another schedule: the key was used with another body (409) — a fresh key.
     await client.relayTemplates.delete(DOMAIN, again.id);
-    const third = await provider.create({ ...news, endTime: isoIn(9_000_000) });
+    const changed = { ...news, endTime: isoIn(9_000_000) };
+    const third = await provider.create(changed);
     expect(third.id).not.toBe(again.id);
+    expect((await provider.create(changed)).id).toBe(third.id);
     expect(await count(dest("idem"))).toBe(1);
+  });
+
+  it("a replacement never gets the template it replaces; created first with the identity kept, it fails clearly", async () => {
+    const declared = inputs({ ...future(), destinationUrl: dest("repl"), __idempotencyKey: "pulumi-test-repl" });
+    const news = (await check(declared)).inputs!;
+    const first = await provider.create(news);
+    // `--replace`: the engine checks the same declaration against the state, then creates before deleting.
+    const replacement = (await check(declared, news)).inputs!;
+    for (const adopt of [false, true]) {
+      const err = (await provider.create({ ...replacement, adopt }).catch((e: Error) => e)) as Error;
+      expect(err.message).toMatch(/creating the replacement of relay template .* 409 Conflict: .*must delete first: remove `deleteBeforeReplace: false`/);
+    }
+    expect(await count(dest("repl"))).toBe(1);
+    // Deleted first (the default): a new template, never the old id.
+    await provider.delete!(first.id, first.outs!);
+    const replaced = await provider.create(replacement);
+    expect(replaced.id).not.toBe(first.id);
+    expect((await client.relayTemplates.get(DOMAIN, replaced.id)).destinationUrl).toBe(dest("repl"));
+  });
+
+  it("a rename followed by `adopt: true`: the old name's delete leaves the template to the new name", async () => {
+    const before = await provider.create((await check(inputs({ ...future(), destinationUrl: dest("rename"), __idempotencyKey: "pulumi-test-before" }))).inputs!);
+    const after = await provider.create((await check(inputs({ ...future(), destinationUrl: dest("rename"), adopt: true, __idempotencyKey: "pulumi-test-after" }))).inputs!);
+    expect(after.id).toBe(before.id);
+    await provider.delete!(before.id, before.outs!);
+    expect((await client.relayTemplates.get(DOMAIN, after.id)).id).toBe(after.id);
+    // Its holder deletes it.
+    await provider.delete!(after.id, after.outs!);
+    await expect(client.relayTemplates.get(DOMAIN, after.id)).rejects.toMatchObject({ status: 404 });
   });
 
   it("409 without adopt is a readable error; adopt takes the template over", async () => {
@@ -222,7 +295,10 @@ describe("create, read, update, delete against the service", () => {
     const created = await provider.create(inputs({ ...future(), destinationUrl: dest("crud") }));
     await client.relayTemplates.update(DOMAIN, created.id, { description: "drifted" });
     const read = await provider.read!(created.id, created.outs);
-    expect(read).toMatchObject({ id: created.id, props: { description: "drifted", templateId: created.id } });
+    expect(read).toMatchObject({ id: created.id, props: { description: "drifted", templateId: created.id, endpoint: svc.url } });
+    // The inputs that describe what is there: a refresh makes the next preview show the drift per property.
+    expect(read.inputs).toMatchObject({ description: "drifted", destinationUrl: dest("crud"), endpoint: svc.url });
+    expect(read.inputs).not.toHaveProperty("templateId");
 
     const endTime = isoIn(10_000_000);
     const updated = await provider.update!(created.id, read.props!, inputs({ ...future(), destinationUrl: dest("crud"), endTime }));
