@@ -8,11 +8,12 @@ import { startService, type ServiceHandle } from "../helpers/service";
 import { REPO_ROOT, SECRET_SIG, STREAM_KEY } from "./support";
 
 // The provider as users get it: `npm pack`ed @liverelay/api, @liverelay/sdk and @liverelay/pulumi installed with
-// @pulumi/pulumi 3.248.0 into a project outside the repo. Pulumi serializes the provider object
-// into the `__provider` input; the dynamic-provider host later evaluates that text in a fresh
-// process and calls `.handler()`. Both halves run here in child processes, from that project.
+// @pulumi/pulumi 3.248.0 into a project outside the repo. Each resource sends a one-line shim as
+// its `__provider` input; the dynamic-provider host later evaluates that text in a fresh process
+// and calls `.handler()`, which loads the implementation from the installed package. Both halves
+// run here in child processes, from that project.
 //
-// The install is cached in $TMPDIR/liverelay-provider-pack/<hash of the tarballs>.
+// The install is cached in $TMPDIR/liverelay-provider-pack/<hash of the two tarballs>.
 
 const TOKEN = "lrt_serialization_TOKEN_5b1e9d";
 const PULUMI_VERSION = "3.248.0";
@@ -37,6 +38,7 @@ function node(cwd: string, script: string, env: NodeJS.ProcessEnv = {}): unknown
 
 interface HostResult {
   zodBefore: boolean;
+  loadedFrom: string[];
   zodAfter: boolean;
   valid: { inputs: Record<string, unknown>; failures: unknown[] };
   invalid: { failures: unknown[] };
@@ -92,7 +94,7 @@ describe("closure serialization of the packed provider", () => {
       for (const t of tarballs) {
         fs.copyFileSync(t, path.join(project, path.basename(t)));
         const name = path.basename(t).replace(/^liverelay-(\w+)-.*$/, "$1");
-        deps[name === "pulumi" ? "@liverelay/pulumi" : `@liverelay/${name}`] = `file:./${path.basename(t)}`;
+        deps[`@liverelay/${name}`] = `file:./${path.basename(t)}`;
       }
       fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "serialization-check", private: true, dependencies: deps }, null, 2));
       run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], project);
@@ -107,21 +109,20 @@ describe("closure serialization of the packed provider", () => {
   });
 
   it("installs as separate packages (nothing resolves back into the repository)", () => {
-    const where = node(project, `console.log(JSON.stringify(["@liverelay/pulumi", "@liverelay/sdk", "@liverelay/api", "@pulumi/pulumi", "zod"].map((m) => require.resolve(m))));`) as string[];
+    const where = node(project, `console.log(JSON.stringify(["@liverelay/pulumi", "@liverelay/sdk", "@pulumi/pulumi", "zod"].map((m) => require.resolve(m))));`) as string[];
     for (const p of where) {
       expect(p.startsWith(path.join(project, "node_modules"))).toBe(true);
       expect(fs.realpathSync(p).startsWith(REPO_ROOT)).toBe(false);
     }
   });
 
-  it("serializes to text that requires the SDK by name and holds no token", () => {
-    // As in a program: the serializer runs in the process that constructs RelayTemplate, possibly
-    // after configure ran there (tests) — the token must still not be captured. `__provider` is
-    // taken from what a RelayTemplate actually sends to the engine (through Pulumi's mocks).
+  it("sends a one-line shim that loads the installed package: no token, no endpoint, no code by value", () => {
+    // As in a program, possibly after configure ran in the same process (tests): the token must
+    // still not reach the state. `__provider` is taken from what the resources actually send to
+    // the engine (through Pulumi's mocks).
     const out = node(
       project,
       `
-      const pulumi = require("@pulumi/pulumi");
       const runtime = require("@pulumi/pulumi/runtime");
       const pkg = require("@liverelay/pulumi");
       (async () => {
@@ -141,49 +142,19 @@ describe("closure serialization of the packed provider", () => {
         const cases = ${JSON.stringify(MEDIA_CASES)};
         for (const [type, c] of Object.entries(cases)) new pkg[type]("m-" + type, c.args);
         for (let i = 0; i < 200 && !(inputs && Object.keys(media).length === 3); i++) await new Promise((r) => setTimeout(r, 25));
-        // The same as serializeProvider in @pulumi/pulumi/dynamic does.
-        const provider = pkg.relayTemplateProvider;
-        const direct = await runtime.serializeFunction(() => provider, { allowSecrets: true });
-        const mediaDirect = {};
-        for (const [type, provider] of [["TranscodeTemplate", pkg.transcodeTemplateProvider], ["SnapshotConfig", pkg.snapshotConfigProvider], ["RecordingConfig", pkg.recordingConfigProvider]]) {
-          mediaDirect[type] = (await runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
-        }
         const mediaProviders = Object.fromEntries(Object.entries(media).map(([t, i]) => [t, i.__provider]));
-        console.log(JSON.stringify({ provider: inputs.__provider, key: inputs.__idempotencyKey, direct: direct.text, media: mediaProviders, mediaDirect }));
+        console.log(JSON.stringify({ provider: inputs.__provider, key: inputs.__idempotencyKey, media: mediaProviders }));
       })().catch((e) => { console.error(e); process.exit(1); });
       `,
-    ) as { provider: string; key: unknown; direct: string; media: Record<string, string>; mediaDirect: Record<string, string> };
+    ) as { provider: string; key: unknown; media: Record<string, string> };
     serialized = out.provider;
     serializedMedia = out.media;
-    expect(typeof serialized).toBe("string");
-    expect(serialized).toBe(out.direct);
-    expect(serialized).toBe(out.direct);
     // Derived from the (secret) destination URL, so a secret itself.
     expect(out.key).toMatchObject({ [SECRET_SIG]: expect.any(String), value: expect.stringMatching(/^pulumi-[0-9a-f]{64}$/) });
-    expect(serialized).toMatch(/^exports\.handler = /);
-    expect(serialized).toContain('require("@liverelay/sdk")');
-    expect(serialized).toContain('require("@liverelay/api")');
-    expect(serialized).not.toContain(TOKEN);
-    expect(serialized).not.toContain("127.0.0.1:1");
-    expect(serialized).not.toContain(STREAM_KEY);
-    // No inlined zod or axios: those are required at run time in the provider process.
-    expect(serialized).not.toMatch(/_zod|ZodObject|ZodType|safeParse\s*=|AxiosError|axios\.create|interceptors/);
-    expect(serialized.length).toBeLessThan(60_000);
-    // The serialized requires resolve from the project directory.
-    for (const m of serialized.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/api", "node:crypto"]).toContain(m[1]);
-
-    // The media providers, and the helpers they share with RelayTemplate's (provider/src/shared.ts):
-    // serialized by value (never as `require("@liverelay/pulumi/…")`), nothing heavy, nothing secret.
     expect(Object.keys(out.media).sort()).toEqual(["RecordingConfig", "SnapshotConfig", "TranscodeTemplate"]);
     for (const [type, text] of [...Object.entries(out.media), ["RelayTemplate", serialized] as const]) {
-      expect(text, type).toBe(out.mediaDirect[type] ?? out.direct);
-      expect(text, type).toMatch(/^exports\.handler = /);
-      expect(text, type).toContain("function /*configureConnection*/");
+      expect(text, type).toBe(`exports.handler = function () { return require("@liverelay/pulumi/provider").providers["${type}"]; };\n`);
       expect(text, type).not.toContain(TOKEN);
-      expect(text, type).not.toContain("127.0.0.1:1");
-      expect(text, type).not.toMatch(/_zod|ZodObject|ZodType|safeParse\s*=|AxiosError|axios\.create|interceptors|shared_1|@liverelay\/pulumi/);
-      expect(text.length, type).toBeLessThan(60_000);
-      for (const m of text.matchAll(/require\("([^"]+)"\)/g)) expect(["@liverelay/sdk", "@liverelay/api", "node:crypto"], type).toContain(m[1]);
     }
   });
 
@@ -213,13 +184,14 @@ describe("closure serialization of the packed provider", () => {
         const read = await provider.read(created.id, created.outs);
         await provider.delete(created.id, created.outs);
         const gone = await provider.read(created.id, created.outs);
-        console.log(JSON.stringify({ zodBefore, zodAfter: loadedZod(), valid, invalid, preview, diff, created, read, gone }));
+        console.log(JSON.stringify({ zodBefore, zodAfter: loadedZod(), loadedFrom: Object.keys(require.cache).filter((p) => p.includes("/@liverelay/pulumi/dist/implementations")), valid, invalid, preview, diff, created, read, gone }));
       })().catch((e) => { console.error(e); process.exit(1); });
       `,
       { E: svc.url, T: svc.token },
     ) as HostResult;
 
-    expect(result.zodBefore).toBe(false); // nothing loads until a method runs
+    // handler() loaded the implementation from the project's installed package.
+    expect(result.loadedFrom).toEqual([path.join(fs.realpathSync(project), "node_modules", "@liverelay", "pulumi", "dist", "implementations.js")]);
     expect(result.zodAfter).toBe(true);
     expect(result.valid).toEqual({ inputs: expect.objectContaining({ startTime: "2027-01-01T09:00:00Z", endTime: "2027-01-01T12:00:00Z" }), failures: [] });
     expect(result.invalid.failures).toEqual(
@@ -275,9 +247,8 @@ describe("closure serialization of the packed provider", () => {
       { E: svc.url, T: svc.token },
     ) as MediaHostResult;
 
-    expect(result.zodBefore).toBe(false);
     const { TranscodeTemplate: t, SnapshotConfig: s, RecordingConfig: r } = result.results;
-    expect(t.valid).toEqual({ inputs: { ...MEDIA_CASES.TranscodeTemplate.args, video: { codec: "h264", height: 360, bitrateKbps: 800, gopSeconds: 2 } }, failures: [] });
+    expect(t.valid).toEqual({ inputs: { ...MEDIA_CASES.TranscodeTemplate.args, video: { codec: "h264", height: 360, bitrateKbps: 800, gopSeconds: 2 }, endpoint: svc.url }, failures: [] });
     expect(t.invalid.failures).toEqual([{ property: "video", reason: "video.height must be even" }]);
     expect(s.valid.inputs).toMatchObject({ keep: 1 });
     expect(s.invalid.failures).toEqual([{ property: "intervalSeconds", reason: "intervalSeconds must be between 1 and 3600 seconds" }]);
