@@ -141,3 +141,56 @@ export const changes = (summary: Record<string, number> | undefined) => {
   const { same: _same, ...rest } = summary ?? {};
   return rest;
 };
+
+/** Parent pid and command name of every process (Linux /proc). */
+function processTable(): { pid: number; ppid: number; comm: string }[] {
+  const out: { pid: number; ppid: number; comm: string }[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const comm = stat.slice(stat.indexOf("(") + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      out.push({ pid: Number(entry), ppid, comm });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * SIGKILLs the `pulumi` CLI processes this test process started (the Automation API spawns one per
+ * operation) and everything they started (the dynamic-provider plugin): a crash mid-deployment.
+ * Returns how many processes were killed.
+ */
+export function killPulumiRuns(): number {
+  const table = processTable();
+  const doomed = new Set(table.filter((p) => p.ppid === process.pid && p.comm === "pulumi").map((p) => p.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of table) {
+      if (doomed.has(p.ppid) && !doomed.has(p.pid)) {
+        doomed.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  for (const pid of doomed) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  return doomed.size;
+}
+
+/** The stack's checkpoint file in a file backend, and the number of resources in it. */
+export function stateFile(env: PulumiEnv, project: string, stack: string): { bytes: number; resources: number } {
+  const file = path.join(env.backendDir, ".pulumi", "stacks", project, `${stack}.json`);
+  const text = fs.readFileSync(file, "utf8");
+  const deployment = (JSON.parse(text) as { checkpoint: { latest?: { resources?: unknown[] } } }).checkpoint.latest;
+  return { bytes: Buffer.byteLength(text), resources: deployment?.resources?.length ?? 0 };
+}
