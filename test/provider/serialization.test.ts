@@ -1,13 +1,12 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startService, type ServiceHandle } from "../helpers/service";
-import { REPO_ROOT, SECRET_SIG, STREAM_KEY } from "./support";
+import { packedProject, REPO_ROOT, SECRET_SIG, STREAM_KEY } from "./support";
 
-// The provider as users get it: `npm pack`ed @liverelay/api, @liverelay/sdk and @liverelay/pulumi installed with
+// The provider as users get it: `npm pack`ed @liverelay/sdk and @liverelay/pulumi installed with
 // @pulumi/pulumi 3.248.0 into a project outside the repo. Each resource sends a one-line shim as
 // its `__provider` input; the dynamic-provider host later evaluates that text in a fresh process
 // and calls `.handler()`, which loads the implementation from the installed package. Both halves
@@ -18,9 +17,6 @@ import { REPO_ROOT, SECRET_SIG, STREAM_KEY } from "./support";
 const TOKEN = "lrt_serialization_TOKEN_5b1e9d";
 const PULUMI_VERSION = "3.248.0";
 
-function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
-}
 
 /** Runs a script with node from `cwd` (so `require` resolves from the installed project). */
 function node(cwd: string, script: string, env: NodeJS.ProcessEnv = {}): unknown {
@@ -80,27 +76,7 @@ describe("closure serialization of the packed provider", () => {
   let svc: ServiceHandle;
 
   beforeAll(async () => {
-    run("npx", ["tsc", "-b", "api", "sdk", "provider"], REPO_ROOT);
-    const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "liverelay-pack-"));
-    const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", packDir, "--workspace", "api", "--workspace", "sdk", "--workspace", "provider"], REPO_ROOT)) as { filename: string }[];
-    const tarballs = packed.map((p) => path.join(packDir, path.basename(p.filename)));
-    const hash = crypto.createHash("sha256");
-    for (const t of tarballs) hash.update(fs.readFileSync(t));
-    project = path.join(os.tmpdir(), "liverelay-provider-pack", hash.digest("hex").slice(0, 16));
-    if (!fs.existsSync(path.join(project, "node_modules", ".installed"))) {
-      fs.rmSync(project, { recursive: true, force: true });
-      fs.mkdirSync(project, { recursive: true });
-      const deps: Record<string, string> = { "@pulumi/pulumi": PULUMI_VERSION };
-      for (const t of tarballs) {
-        fs.copyFileSync(t, path.join(project, path.basename(t)));
-        const name = path.basename(t).replace(/^liverelay-(\w+)-.*$/, "$1");
-        deps[`@liverelay/${name}`] = `file:./${path.basename(t)}`;
-      }
-      fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "serialization-check", private: true, dependencies: deps }, null, 2));
-      run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], project);
-      fs.writeFileSync(path.join(project, "node_modules", ".installed"), "");
-    }
-    fs.rmSync(packDir, { recursive: true, force: true });
+    project = packedProject("liverelay-provider-pack", PULUMI_VERSION);
     svc = await startService();
   }, 600_000);
 

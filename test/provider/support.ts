@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -193,4 +195,38 @@ export function stateFile(env: PulumiEnv, project: string, stack: string): { byt
   const text = fs.readFileSync(file, "utf8");
   const deployment = (JSON.parse(text) as { checkpoint: { latest?: { resources?: unknown[] } } }).checkpoint.latest;
   return { bytes: Buffer.byteLength(text), resources: deployment?.resources?.length ?? 0 };
+}
+
+/**
+ * A project outside the repository with `npm pack`ed @liverelay/api, @liverelay/sdk and @liverelay/pulumi and
+ * @pulumi/pulumi@`pulumiVersion` installed: $TMPDIR/<dirName>/<hash of the tarballs and the
+ * version>, reused while they do not change. `env` is npm's environment (e.g. another Node first
+ * on the PATH).
+ */
+export function packedProject(dirName: string, pulumiVersion: string, env: NodeJS.ProcessEnv = process.env): string {
+  const run = (cmd: string, args: string[], cwd: string) =>
+    execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 480_000 });
+  run("npx", ["tsc", "-b", "api", "sdk", "provider"], REPO_ROOT);
+  const packDir = fs.mkdtempSync(path.join(os.tmpdir(), "liverelay-pack-"));
+  try {
+    const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", packDir, "--workspace", "api", "--workspace", "sdk", "--workspace", "provider"], REPO_ROOT)) as { filename: string }[];
+    const tarballs = packed.map((p) => path.join(packDir, path.basename(p.filename)));
+    const hash = crypto.createHash("sha256").update(pulumiVersion);
+    for (const t of tarballs) hash.update(fs.readFileSync(t));
+    const project = path.join(os.tmpdir(), dirName, hash.digest("hex").slice(0, 16));
+    if (fs.existsSync(path.join(project, "node_modules", ".installed"))) return project;
+    fs.rmSync(project, { recursive: true, force: true });
+    fs.mkdirSync(project, { recursive: true });
+    const deps: Record<string, string> = { "@pulumi/pulumi": pulumiVersion };
+    for (const t of tarballs) {
+      fs.copyFileSync(t, path.join(project, path.basename(t)));
+      deps[`@liverelay/${path.basename(t).replace(/^liverelay-(\w+)-.*$/, "$1")}`] = `file:./${path.basename(t)}`;
+    }
+    fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: dirName, private: true, dependencies: deps }, null, 2));
+    run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], project);
+    fs.writeFileSync(path.join(project, "node_modules", ".installed"), "");
+    return project;
+  } finally {
+    fs.rmSync(packDir, { recursive: true, force: true });
+  }
 }
