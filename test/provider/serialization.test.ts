@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startService, type ServiceHandle } from "../helpers/service";
 import { packedProject, REPO_ROOT, SECRET_SIG, STREAM_KEY } from "./support";
 
-// The provider as users get it: `npm pack`ed @liverelay/sdk and @liverelay/pulumi installed with
+// The provider as users get it: `npm pack`ed @liverelay/api, @liverelay/sdk and @liverelay/pulumi installed with
 // @pulumi/pulumi 3.248.0 into a project outside the repo. Each resource sends a one-line shim as
 // its `__provider` input; the dynamic-provider host later evaluates that text in a fresh process
 // and calls `.handler()`, which loads the implementation from the installed package. Both halves
