@@ -1,10 +1,10 @@
-# Native SRT ingest addon. Links the system libsrt found by pkg-config
+# Native SRT addon: the ingest listener and the relay caller. Links the system libsrt found by pkg-config
 # (Debian: libsrt-openssl-dev); node-gyp takes Node's headers from nodedir.
 {
   "targets": [
     {
       "target_name": "liverelay_srt",
-      "sources": ["src/addon.cc", "src/ingest.cc"],
+      "sources": ["src/addon.cc", "src/ingest.cc", "src/caller.cc"],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
       ],

@@ -7,9 +7,19 @@
 //   .closeConnection(id)
 // onAuthorize must return {accept: true, passphrase?: string} or
 // {accept: false, code: number}. Both callbacks run on the JS thread.
+//
+//   new NativeCallerPool(onEvents(events[]))      (caller.cc holds the design notes)
+//   .connect({address, port, streamId?, passphrase?, pbkeylen?, latencyMs?,
+//             connectTimeoutMs?, peerIdleTimeoutMs?, maxQueueBytes?}) -> id
+//   .send(id, buffer) -> bytes queued, or -1 when refused
+//   .queued(id) -> bytes      .finish(id)      .close(id)
+// Events: {type: "connected", id}, {type: "stats", id, bytesSubmitted, bytesUnacked,
+// bytesDropped, queuedBytes, rttMs, mbpsSendRate}, {type: "closed", id, reason,
+// rejectReason, message, msSinceHeard}; exactly one "closed" per connect().
 #include <napi.h>
 #include <srt/access_control.h>
 
+#include "caller.h"
 #include "ingest.h"
 
 namespace liverelay {
@@ -185,11 +195,151 @@ class NativeServer : public Napi::ObjectWrap<NativeServer> {
   bool hookAdded_ = false;
 };
 
+Napi::Object CallerEventToJs(Napi::Env env, const CallerEvent& ev) {
+  static const char* const kTypes[] = {"connected", "stats", "closed"};
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", kTypes[ev.kind]);
+  o.Set("id", ev.id);
+  if (ev.kind == CallerEvent::kStats) {
+    o.Set("bytesSubmitted", static_cast<double>(ev.bytesSubmitted));
+    o.Set("bytesUnacked", static_cast<double>(ev.bytesUnacked));
+    o.Set("bytesDropped", static_cast<double>(ev.bytesDropped));
+    o.Set("queuedBytes", static_cast<double>(ev.queuedBytes));
+    o.Set("rttMs", ev.rttMs);
+    o.Set("mbpsSendRate", ev.mbpsSendRate);
+  } else if (ev.kind == CallerEvent::kClosed) {
+    o.Set("reason", ev.reason);
+    o.Set("rejectReason", ev.rejectReason);
+    o.Set("message", ev.message);
+    o.Set("msSinceHeard", static_cast<double>(ev.msSinceHeard));
+  }
+  return o;
+}
+
+void CallCallerEvents(Napi::Env env, Napi::Function fn, std::nullptr_t*, CallerBatch* raw) {
+  std::unique_ptr<CallerBatch> batch(raw);
+  if (env == nullptr || fn.IsEmpty()) return;  // Node is shutting down
+  try {
+    Napi::Array arr = Napi::Array::New(env, batch->events.size());
+    for (size_t i = 0; i < batch->events.size(); i++) arr.Set(i, CallerEventToJs(env, batch->events[i]));
+    fn.Call({arr});
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  }
+}
+
+using CallerEventsFn = Napi::TypedThreadSafeFunction<std::nullptr_t, CallerBatch, CallCallerEvents>;
+
+std::string StringOption(Napi::Object o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+}
+
+int32_t IdArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "id must be a number");
+  return info[0].As<Napi::Number>().Int32Value();
+}
+
+// The pool's TSFN keeps Node alive only while a connection is open, so an idle
+// pool never holds the process up at exit.
+class NativeCallerPool : public Napi::ObjectWrap<NativeCallerPool> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeCallerPool",
+                       {InstanceMethod<&NativeCallerPool::Connect>("connect"),
+                        InstanceMethod<&NativeCallerPool::Send>("send"),
+                        InstanceMethod<&NativeCallerPool::Queued>("queued"),
+                        InstanceMethod<&NativeCallerPool::Finish>("finish"),
+                        InstanceMethod<&NativeCallerPool::Close>("close")});
+  }
+
+  explicit NativeCallerPool(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeCallerPool>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "NativeCallerPool(onEvents)");
+    onEvents_ = Napi::Persistent(info[0].As<Napi::Function>());
+    Napi::Function wrapper = Napi::Function::New(env, [this](const Napi::CallbackInfo& ci) { OnEvents(ci); });
+    events_ = CallerEventsFn::New(env, wrapper, "liverelay-srt-caller-events", 0, 1);
+    events_.Unref(env);
+    CallerEventsFn fn = events_;
+    pool_ = std::make_unique<CallerPool>([fn](std::unique_ptr<CallerBatch> batch) {
+      CallerBatch* raw = batch.release();
+      if (fn.NonBlockingCall(raw) == napi_ok) return true;
+      delete raw;
+      return false;
+    });
+    napi_add_env_cleanup_hook(env, &NativeCallerPool::OnEnvCleanup, this);
+  }
+
+  ~NativeCallerPool() override {
+    napi_remove_env_cleanup_hook(Env(), &NativeCallerPool::OnEnvCleanup, this);
+    Stop();
+  }
+
+ private:
+  Napi::Value Connect(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "connect(options)");
+    Napi::Object o = info[0].As<Napi::Object>();
+    CallerOptions opts;
+    opts.address = StringOption(o, "address");
+    opts.port = IntOption(o, "port", 0);
+    opts.streamId = StringOption(o, "streamId");
+    opts.passphrase = StringOption(o, "passphrase");
+    opts.pbkeylen = IntOption(o, "pbkeylen", 0);
+    opts.latencyMs = IntOption(o, "latencyMs", 120);
+    opts.connectTimeoutMs = IntOption(o, "connectTimeoutMs", 3000);
+    opts.peerIdleTimeoutMs = IntOption(o, "peerIdleTimeoutMs", 5000);
+    Napi::Value max = o.Get("maxQueueBytes");
+    if (max.IsNumber()) opts.maxQueueBytes = max.As<Napi::Number>().Int64Value();
+    if (open_++ == 0) events_.Ref(env);
+    return Napi::Number::New(env, pool_->Connect(std::move(opts)));
+  }
+
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    const int32_t id = IdArg(info);
+    if (info.Length() < 2 || !info[1].IsBuffer()) throw Napi::TypeError::New(info.Env(), "send(id, buffer)");
+    auto buf = info[1].As<Napi::Buffer<char>>();
+    return Napi::Number::New(info.Env(), static_cast<double>(pool_->Send(id, buf.Data(), buf.Length())));
+  }
+
+  Napi::Value Queued(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(pool_->Queued(IdArg(info))));
+  }
+
+  void Finish(const Napi::CallbackInfo& info) { pool_->Finish(IdArg(info)); }
+  void Close(const Napi::CallbackInfo& info) { pool_->Close(IdArg(info)); }
+
+  void OnEvents(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array events = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < events.Length(); i++) {
+      Napi::Value type = events.Get(i).As<Napi::Object>().Get("type");
+      if (type.IsString() && type.As<Napi::String>().Utf8Value() == "closed" && --open_ == 0) events_.Unref(env);
+    }
+    onEvents_.Call({events});
+  }
+
+  void Stop() {
+    if (!pool_) return;
+    pool_->Shutdown();
+    pool_.reset();
+    events_.Release();
+  }
+
+  static void OnEnvCleanup(void* arg) { static_cast<NativeCallerPool*>(arg)->Stop(); }
+
+  Napi::FunctionReference onEvents_;
+  CallerEventsFn events_;
+  std::unique_ptr<CallerPool> pool_;
+  int64_t open_ = 0;
+};
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   srt_startup();  // reference counted inside libsrt
   InstallSrtLogForwarder();
   napi_add_env_cleanup_hook(env, [](void*) { srt_cleanup(); }, nullptr);
   exports.Set("NativeServer", NativeServer::Define(env));
+  exports.Set("NativeCallerPool", NativeCallerPool::Define(env));
   const uint32_t v = srt_getversion();
   exports.Set("srtVersion", std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) +
                                 "." + std::to_string(v & 0xff));
