@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseSrtDestination } from "./srt-destination";
 
 export const DESTINATION_SCHEMES = ["rtmp", "rtmps", "srt"] as const;
 export type DestinationScheme = (typeof DESTINATION_SCHEMES)[number];
@@ -19,7 +20,10 @@ export function destinationUrlProblem(raw: string): string | null {
   }
   if (!url.hostname) return "destinationUrl must name a host";
   if (url.username || url.password) return "destinationUrl must not carry user:password credentials";
-  if (scheme === "srt") return url.port ? null : "an srt destinationUrl needs a port (srt://host:port?streamid=...)";
+  if (scheme === "srt") {
+    const srt = parseSrtDestination(raw);
+    return srt.ok ? null : srt.problem;
+  }
   const segments = url.pathname.split("/").filter((s) => s.length > 0);
   if (segments.length < 2) return "an rtmp destinationUrl needs an app and a stream key (rtmp://host/app/streamKey)";
   return null;

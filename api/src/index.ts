@@ -3,6 +3,7 @@
 export * from "./common";
 export * from "./errors";
 export * from "./destination-url";
+export * from "./srt-destination";
 export * from "./relay-templates";
 export * from "./relays";
 export * from "./media";

@@ -21,6 +21,7 @@ import { createSrtIngest } from "./ingest/srt-ingest";
 import { IngestAuthCache } from "./ingest/ingest-auth-cache";
 import { RelaySupervisor } from "./relay/relay-supervisor";
 import { FfmpegRelay } from "./relay/ffmpeg-relay";
+import { SrtRelay } from "./relay/srt-relay";
 import { registerRelayMetrics } from "./metrics/relay-metrics";
 import { registerIngestMetrics } from "./metrics/ingest-metrics";
 import { startMediaProcessing } from "./processing";
@@ -81,7 +82,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   const relays = new RelaySupervisor({
     hub,
     loadTemplates: () => store.listAllRelayTemplates(),
-    engineFactory: (opts) => new FfmpegRelay(opts),
+    engineFactory: (opts) => (opts.destinationUrl.startsWith("srt:") ? new SrtRelay(opts) : new FfmpegRelay(opts)),
     self: { rtmpPort: rtmp.port, srtPort: srt.port, host: config.host, defaultDomain: config.defaultDomain },
     logger: logger.child({ component: "relays" }),
     counters: relayCounters,

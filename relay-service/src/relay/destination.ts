@@ -1,4 +1,4 @@
-import { destinationScheme, type DestinationScheme } from "@liverelay/api";
+import { destinationScheme, parseSrtDestination, type DestinationScheme } from "@liverelay/api";
 import type { IngestProtocol } from "../hub/live-stream";
 
 /** RTMP ingest relays to rtmp/rtmps; SRT ingest relays to srt. */
@@ -9,12 +9,14 @@ export function protocolMatches(ingest: IngestProtocol, destinationUrl: string):
 
 /**
  * The ffmpeg output for a destination. SRT: the API takes `latency` in milliseconds
- * (like srt-live-transmit and most encoders) while ffmpeg wants microseconds.
+ * (like srt-live-transmit and most encoders; see parseSrtDestination) while ffmpeg wants microseconds.
  */
 export function ffmpegOutput(destinationUrl: string): { format: "flv" | "mpegts"; url: string } {
   if (destinationScheme(destinationUrl) !== "srt") return { format: "flv", url: destinationUrl };
   // Edit the query as text: re-encoding it would change the streamid ffmpeg sends.
-  let url = destinationUrl.replace(/([?&]latency=)(\d+)(?=&|$)/, (_m, key: string, ms: string) => `${key}${Number(ms) * 1000}`);
+  const parsed = parseSrtDestination(destinationUrl);
+  const latencyMs = parsed.ok ? parsed.value.latencyMs : undefined;
+  let url = destinationUrl.replace(/([?&]latency=)(\d+)(?=&|$)/, (_m, key: string, raw: string) => `${key}${(latencyMs ?? Number(raw)) * 1000}`);
   if (!/[?&]mode=/.test(url)) url += `${url.includes("?") ? "&" : "?"}mode=caller`;
   return { format: "mpegts", url };
 }

@@ -9,7 +9,8 @@ export interface RelayStats {
   lastProgressAt: number;
 }
 
-export type RelayExit = FfmpegExit;
+/** How a relay ended; a failure may name its `lastError.code` (else DestinationFailed). */
+export type RelayExit = Exclude<FfmpegExit, { kind: "failed" }> | { kind: "failed"; message: string; code?: string };
 
 /**
  * One relay of one stream to one destination. Small on purpose: an in-process copy engine

@@ -256,7 +256,7 @@ export class RelaySupervisor {
     relay.stalled = false;
     if (exit.kind === "stopped" && !stalled) return;
     if (exit.kind === "source-ended") return this.reconcile();
-    if (exit.kind === "failed") this.setError(relay, "DestinationFailed", exit.message);
+    if (exit.kind === "failed") this.setError(relay, exit.code ?? "DestinationFailed", exit.message);
     if (exit.kind === "overflow") this.setError(relay, "SlowDestination", "the destination did not keep up; the relay was dropped and restarts");
     const delay = relay.backoff.next();
     relay.retryAt = Date.now() + delay;

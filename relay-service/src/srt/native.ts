@@ -35,8 +35,58 @@ export interface NativeServer {
   closeConnection(id: number): void;
 }
 
+export interface NativeCallerOptions {
+  /** A numeric IPv4/IPv6 address: names are resolved in JS, never on the addon's I/O thread. */
+  address: string;
+  port: number;
+  streamId?: string;
+  passphrase?: string;
+  pbkeylen?: number;
+  latencyMs?: number;
+  connectTimeoutMs?: number;
+  peerIdleTimeoutMs?: number;
+  maxQueueBytes?: number;
+}
+
+export type NativeCallerEvent =
+  | { type: "connected"; id: number }
+  | {
+      type: "stats";
+      id: number;
+      /** Cumulative bytes handed to libsrt. */
+      bytesSubmitted: number;
+      /** Bytes in libsrt's send buffer not yet acknowledged by the peer. */
+      bytesUnacked: number;
+      /** Bytes libsrt dropped as too late to send. */
+      bytesDropped: number;
+      queuedBytes: number;
+      rttMs: number;
+      mbpsSendRate: number;
+    }
+  | {
+      type: "closed";
+      id: number;
+      reason: "rejected" | "broken" | "finished" | "closed" | "error";
+      /** libsrt's SRT_REJ_* (or the listener's >= 1000 code) when reason is "rejected". */
+      rejectReason: number;
+      message: string;
+      /** "broken": how long the peer had been silent (no acknowledgement). */
+      msSinceHeard: number;
+    };
+
+export interface NativeCallerPool {
+  connect(options: NativeCallerOptions): number;
+  /** Bytes now queued, or -1 when refused (connection gone, finishing, or queue full). */
+  send(id: number, data: Buffer): number;
+  queued(id: number): number;
+  /** Sends what is queued, waits (≤ 2 s) for the peer to acknowledge it, then closes. */
+  finish(id: number): void;
+  close(id: number): void;
+}
+
 export interface SrtAddon {
   srtVersion: string;
+  NativeCallerPool: new (onEvents: (events: NativeCallerEvent[]) => void) => NativeCallerPool;
   NativeServer: new (
     options: NativeServerOptions,
     onEvents: (events: NativeEvent[]) => void,
