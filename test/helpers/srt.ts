@@ -116,6 +116,25 @@ export function spawnGstPublisher(o: { port: number; streamId: string; file: str
   return track("gstreamer", spawn("gst-launch-1.0", args, { stdio: ["ignore", "ignore", "pipe"] }));
 }
 
+/**
+ * srt-live-transmit as an SRT listener destination (one caller, `-a:no`: it exits when that
+ * caller's connection ends), writing what it receives to `file`.
+ */
+export function spawnSrtLiveTransmitListener(o: { port: number; file: string; passphrase?: string; pbkeylen?: number }): Publisher {
+  const query = ["mode=listener", ...(o.passphrase ? [`passphrase=${o.passphrase}`] : []), ...(o.pbkeylen ? [`pbkeylen=${o.pbkeylen}`] : [])];
+  const out = fs.openSync(o.file, "w");
+  const slt = spawn("srt-live-transmit", ["-a:no", "-q", `srt://127.0.0.1:${o.port}?${query.join("&")}`, "file://con"], { stdio: ["ignore", out, "pipe"] });
+  fs.closeSync(out);
+  return track("srt-live-transmit listener", slt);
+}
+
+/** Video packet decode timestamps of a file, in order (ffprobe, no decoding). */
+export async function videoDts(file: string): Promise<number[]> {
+  const { stdout } = await execFileAsync("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts", "-of", "csv=p=0", file], { maxBuffer: 16 << 20 });
+  // Lines look like "126000," (csv with the section's trailing separator), blank lines between.
+  return stdout.split("\n").map((l) => l.replace(/,+$/, "").trim()).filter((l) => /^-?\d+$/.test(l)).map(Number);
+}
+
 export interface ProbeResult {
   codec: string | undefined;
   framesDecoded: number;

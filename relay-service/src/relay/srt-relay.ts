@@ -165,8 +165,10 @@ export class SrtRelay implements RelayEngine {
   }
 }
 
+/** IPv4 first: `localhost` and dual-stack names then reach listeners bound to 0.0.0.0 too. */
 async function defaultLookup(host: string): Promise<string> {
-  return (await dns.lookup(host)).address;
+  const addresses = await dns.lookup(host, { all: true });
+  return (addresses.find((a) => a.family === 4) ?? addresses[0]).address;
 }
 
 /** libsrt's outcome as a relay error: code plus a message that never holds the URL. */

@@ -96,6 +96,11 @@ describe("relay templates API", () => {
       ["rtmp://a.example.com/app", /app and a stream key/],
       ["rtmp://a.example.com/app/", /app and a stream key/],
       ["srt://a.example.com", /port/],
+      ["srt://a.example.com:9000?streamid=k&mode=listener", /mode must be caller/],
+      ["srt://a.example.com:9000?streamid=k&passphrase=tooshort", /passphrase must be 10 to 79 characters/],
+      ["srt://a.example.com:9000?streamid=k&pbkeylen=20", /pbkeylen must be 16, 24 or 32/],
+      ["srt://a.example.com:9000?streamid=k&latency=50000", /ambiguous/],
+      ["srt://a.example.com:9000?streamid=k&maxbw=1000", /"maxbw" is not supported/],
       ["rtmp://a.example.com/app/key with space", /whitespace/],
       [" rtmp://a.example.com/app/key", /whitespace/],
       ["not-a-url", /complete URL/],
@@ -110,6 +115,7 @@ describe("relay templates API", () => {
       "rtmps://live-api-s.facebook.com:443/rtmp/FB-123-abc",
       "rtmp://live.twitch.tv/app/live_123_abc?bandwidthtest=true",
       "srt://ingest.example.com:9000?streamid=#!::r=live/show,m=publish&passphrase=abcdefghijk&latency=200",
+      "srt://ingest.example.com:9000?streamid=key&passphrase=abcdefghijk&pbkeylen=32&latency=200000&mode=caller",
       "rtmp://127.0.0.1:1935/live/show?vhost=b.example.com",
     ])("accepts %s", async (url) => {
       const res = await call("POST", base(), valid({ destinationUrl: url }));

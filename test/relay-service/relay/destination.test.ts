@@ -14,6 +14,8 @@ describe("destinations", () => {
     const out = ffmpegOutput("srt://h:9000?streamid=#!::r=live/s,m=publish&latency=200");
     expect(out).toEqual({ format: "mpegts", url: "srt://h:9000?streamid=#!::r=live/s,m=publish&latency=200000&mode=caller" });
     expect(ffmpegOutput("rtmps://h/a/k")).toEqual({ format: "flv", url: "rtmps://h/a/k" });
+    // An ffmpeg-style latency (microseconds) is passed through, not multiplied again.
+    expect(ffmpegOutput("srt://h:9000?streamid=k&latency=200000&mode=caller").url).toBe("srt://h:9000?streamid=k&latency=200000&mode=caller");
   });
 });
 

@@ -27,7 +27,7 @@ namespace {
 
 using AuthPtr = std::shared_ptr<AuthRequest>;
 
-Napi::Object ToJs(Napi::Env env, Event& ev) {
+Napi::Object ToJs(Napi::Env env, const Event& ev) {
   static const char* const kTypes[] = {"accept", "data", "close", "stats",
                                        "warn",   "stopped", "log"};
   Napi::Object o = Napi::Object::New(env);
@@ -52,12 +52,15 @@ Napi::Object ToJs(Napi::Env env, Event& ev) {
   return o;
 }
 
-void CallEvents(Napi::Env env, Napi::Function fn, std::nullptr_t*, Batch* raw) {
-  std::unique_ptr<Batch> batch(raw);  // freed (and its bytes un-counted) on return
+// Hands one batch of native events to JS as one array: one callback per batch,
+// never one per packet. Freeing the batch un-counts its bytes (ingest).
+template <typename BatchT, typename EventT, Napi::Object (*Convert)(Napi::Env, const EventT&)>
+void CallWithBatch(Napi::Env env, Napi::Function fn, std::nullptr_t*, BatchT* raw) {
+  std::unique_ptr<BatchT> batch(raw);
   if (env == nullptr || fn.IsEmpty()) return;  // Node is shutting down
   try {
     Napi::Array arr = Napi::Array::New(env, batch->events.size());
-    for (size_t i = 0; i < batch->events.size(); i++) arr.Set(i, ToJs(env, batch->events[i]));
+    for (size_t i = 0; i < batch->events.size(); i++) arr.Set(i, Convert(env, batch->events[i]));
     fn.Call({arr});
   } catch (const Napi::Error& e) {
     e.ThrowAsJavaScriptException();  // surfaces as an uncaught JS exception
@@ -92,7 +95,7 @@ void CallAuth(Napi::Env env, Napi::Function fn, std::nullptr_t*, AuthPtr* raw) {
   }
 }
 
-using EventsFn = Napi::TypedThreadSafeFunction<std::nullptr_t, Batch, CallEvents>;
+using EventsFn = Napi::TypedThreadSafeFunction<std::nullptr_t, Batch, CallWithBatch<Batch, Event, ToJs>>;
 using AuthFn = Napi::TypedThreadSafeFunction<std::nullptr_t, AuthPtr, CallAuth>;
 
 int IntOption(Napi::Object o, const char* key, int fallback) {
@@ -216,19 +219,8 @@ Napi::Object CallerEventToJs(Napi::Env env, const CallerEvent& ev) {
   return o;
 }
 
-void CallCallerEvents(Napi::Env env, Napi::Function fn, std::nullptr_t*, CallerBatch* raw) {
-  std::unique_ptr<CallerBatch> batch(raw);
-  if (env == nullptr || fn.IsEmpty()) return;  // Node is shutting down
-  try {
-    Napi::Array arr = Napi::Array::New(env, batch->events.size());
-    for (size_t i = 0; i < batch->events.size(); i++) arr.Set(i, CallerEventToJs(env, batch->events[i]));
-    fn.Call({arr});
-  } catch (const Napi::Error& e) {
-    e.ThrowAsJavaScriptException();
-  }
-}
-
-using CallerEventsFn = Napi::TypedThreadSafeFunction<std::nullptr_t, CallerBatch, CallCallerEvents>;
+using CallerEventsFn =
+    Napi::TypedThreadSafeFunction<std::nullptr_t, CallerBatch, CallWithBatch<CallerBatch, CallerEvent, CallerEventToJs>>;
 
 std::string StringOption(Napi::Object o, const char* key) {
   Napi::Value v = o.Get(key);
