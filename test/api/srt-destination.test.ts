@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { destinationUrlProblem, parseSrtDestination } from "../../sdk/src/schemas";
+import { destinationUrlProblem, parseSrtDestination } from "../../api/src";
 
 const ok = (url: string) => {
   const r = parseSrtDestination(url);
