@@ -10,3 +10,4 @@ export * from "./media";
 export { redactUrl, redactText } from "./redact";
 export * from "./events";
 export * from "./webhooks";
+export * from "./webhook-signature";

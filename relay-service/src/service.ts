@@ -28,9 +28,18 @@ import { startMediaProcessing } from "./processing";
 import { EventBus } from "./events/event-bus";
 import { emitHubEvents } from "./events/hub-events";
 import { RefusalEvents } from "./ingest/refusal-events";
+import { LiveTail } from "./events/live-tail";
+import { WebhookDispatcher } from "./webhooks/dispatcher";
+import { FairLimiter } from "./webhooks/fair-limiter";
+import { webhookRoutes } from "./api/routes/webhooks";
+import { eventRoutes } from "./api/routes/events";
+import { registerWebhookMetrics } from "./metrics/webhook-metrics";
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 4_000;
+/** Webhook requests in flight at once, and for one domain: a slow domain holds at most its share. */
+const WEBHOOK_CONCURRENCY = 32;
+const WEBHOOK_CONCURRENCY_PER_DOMAIN = 4;
 
 export interface RunningService {
   httpUrl: string;
@@ -92,11 +101,30 @@ export async function startService(config: Config, logger: Logger = createLogger
   // Transcoding, snapshots and recording: more readers of the hub, each with its own bounded queue.
   const media = await startMediaProcessing({ dataDir: config.dataDir, store, hub, logger, registry: metrics.registry, events });
 
+  // Consumers of the events: webhooks (deliveries in order per domain, through a fair limiter) and the live tail.
+  const tail = new LiveTail(store.outbox, (l) => events.onAppended(l), logger.child({ component: "events" }));
+  tail.start();
+  const webhooks = new WebhookDispatcher(
+    {
+      store: store.webhooks,
+      outbox: store.outbox,
+      limiter: new FairLimiter(WEBHOOK_CONCURRENCY, WEBHOOK_CONCURRENCY_PER_DOMAIN),
+      allowPrivate: config.allowPrivateWebhooks,
+      userAgent: `liverelay/${VERSION}`,
+      logger: logger.child({ component: "webhooks" }),
+      counters: registerWebhookMetrics(metrics.registry, { store: store.webhooks, tailClients: () => tail.size }),
+    },
+    (l) => events.onAppended(l),
+  );
+  await webhooks.start();
+
   // Control plane.
   const routes: Route[] = [
     ...relayTemplateRoutes({ store, maxDestinationsPerDomain: config.maxDestinationsPerDomain, onChange: (change) => relays.templatesChanged(change) }),
     ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain) }),
     ...media.routes,
+    ...webhookRoutes({ store: store.webhooks, dispatcher: webhooks, allowPrivate: config.allowPrivateWebhooks }),
+    ...eventRoutes({ tail }),
   ];
   routes.push(...systemRoutes({ isReady: () => ready && store.isOpen(), metricsRegistry: metrics.registry, openApi: () => buildOpenApi(routes, VERSION) }));
   const http = createHttpServer({ routes, checkToken: createTokenChecker(token.token), logger, metrics });
@@ -115,11 +143,13 @@ export async function startService(config: Config, logger: Logger = createLogger
     (stopping ??= (async () => {
       ready = false;
       logger.info("shutting down: no new publishers or requests, finishing in-flight ones");
+      tail.stop(); // live-tail streams never finish on their own
       // Closing the ingest servers ends their publishers' streams (and so the relays' input).
       await Promise.all([rtmp.close(), srt.close(), closeHttp(http)]);
       hub.closeAll();
       await Promise.all([relays.stop(), media.stop()]); // recorders finalise their files before the store closes
       events.stop();
+      await webhooks.stop(); // an attempt cut short stays pending, and is made again at the next start
       await store.close();
       logger.info("stopped");
     })());

@@ -19,6 +19,7 @@ const FLAGS = {
   "max-rtmp-message-bytes": { env: "LIVERELAY_MAX_RTMP_MESSAGE_BYTES", default: String(8 * 1024 * 1024), help: "largest RTMP message a peer may declare; a larger one closes the connection" },
   "max-srt-connections": { env: "LIVERELAY_MAX_SRT_CONNECTIONS", default: "200", help: "SRT callers connected at once; more are rejected at the handshake" },
   "max-srt-handshakes": { env: "LIVERELAY_MAX_SRT_HANDSHAKES", default: "32", help: "SRT callers accepted at the handshake but not connected yet; more are rejected" },
+  "allow-private-webhooks": { env: "LIVERELAY_ALLOW_PRIVATE_WEBHOOKS", default: "false", help: "let webhook URLs resolve to loopback/private addresses (a flag; env true/false)", boolean: true },
 } as const;
 type FlagName = keyof typeof FLAGS;
 
@@ -38,6 +39,7 @@ const ConfigSchema = z.object({
   maxRtmpMessageBytes: z.coerce.number().int().min(64 * 1024).max(16 * 1024 * 1024 - 1), // the wire format's limit
   maxSrtConnections: z.coerce.number().int().min(1).max(100_000),
   maxSrtHandshakes: z.coerce.number().int().min(1).max(10_000),
+  allowPrivateWebhooks: z.enum(["true", "false", "1", "0"], "must be true or false").transform((v) => v === "true" || v === "1"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -64,10 +66,11 @@ const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.to
 
 /** Flags > environment > defaults, then one validation pass so every mistake is named. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
-  const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: "string" as const }]));
+  const options = Object.fromEntries(Object.entries(FLAGS).map(([k, f]) => [k, { type: "boolean" in f ? ("boolean" as const) : ("string" as const) }]));
   let values: Record<string, string | undefined>;
   try {
-    values = parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values as Record<string, string>;
+    const parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values as Record<string, string | boolean>;
+    values = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\nRun "liverelay --help" for the list of flags.`);
   }
