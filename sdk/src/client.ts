@@ -8,6 +8,8 @@ import { TranscodeTemplates } from "./resources/transcode-templates";
 import { SnapshotConfigResource } from "./resources/snapshot-config";
 import { RecordingConfigResource } from "./resources/recording-config";
 import { Recordings } from "./resources/recordings";
+import { Webhooks } from "./resources/webhooks";
+import { Events } from "./resources/events";
 import { SDK_VERSION } from "./version";
 
 export interface ClientOptions {
@@ -39,6 +41,8 @@ export interface LiveRelayClient {
   readonly snapshotConfig: SnapshotConfigResource;
   readonly recordingConfig: RecordingConfigResource;
   readonly recordings: Recordings;
+  readonly webhooks: Webhooks;
+  readonly events: Events;
 }
 
 const DEFAULTS = { timeoutMs: 30_000, maxRetries: 3, retryBaseDelayMs: 250, retryMaxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
@@ -98,5 +102,7 @@ export function createClient(options: ClientOptions): LiveRelayClient {
     snapshotConfig: new SnapshotConfigResource(http),
     recordingConfig: new RecordingConfigResource(http),
     recordings: new Recordings(http),
+    webhooks: new Webhooks(http),
+    events: new Events(http),
   };
 }

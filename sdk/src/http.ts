@@ -99,6 +99,38 @@ export class Transport {
     };
   }
 
+  /**
+   * A long-lived response read as it comes (Server-Sent Events): the body stream once a 2xx
+   * arrives (`timeoutMs` bounds only the wait for it), else the mapped error. No retries here:
+   * the caller resumes. `signal` ends the request.
+   */
+  async stream(spec: RequestSpec & { signal: AbortSignal }): Promise<AsyncIterable<Buffer>> {
+    const connect = new AbortController();
+    const timer = setTimeout(() => connect.abort(), spec.timeoutMs ?? this.o.timeoutMs);
+    const signal = AbortSignal.any([spec.signal, connect.signal]);
+    try {
+      const res = await this.axios.request<NodeJS.ReadableStream & AsyncIterable<Buffer>>({
+        method: spec.method,
+        url: this.o.baseUrl + spec.path + queryString(spec.query),
+        headers: { ...spec.headers, accept: "text/event-stream", authorization: `Bearer ${this.o.token}`, "user-agent": this.o.userAgent },
+        signal,
+        responseType: "stream",
+      });
+      if (res.status >= 200 && res.status < 300) return res.data;
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.data) chunks.push(chunk);
+      const text = Buffer.concat(chunks).toString("utf8");
+      throw this.apiError({ status: res.status, headers: res.headers as Record<string, unknown>, text }, parseRetryAfter(header(res.headers as Record<string, unknown>, "retry-after")));
+    } catch (err) {
+      if (err instanceof LiveRelayError) throw err;
+      if (connect.signal.aborted && !spec.signal.aborted) throw new TimeoutError(`${this.label(spec)}: no response within ${spec.timeoutMs ?? this.o.timeoutMs} ms`, spec.timeoutMs ?? this.o.timeoutMs);
+      const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+      throw new ConnectionError(this.scrub(`${this.label(spec)} failed: ${typeof message === "string" ? message : "request failed"}`), typeof code === "string" ? code : undefined);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** A call answered with 204 (or any 2xx whose body does not matter). */
   async empty(spec: RequestSpec): Promise<void> {
     await this.send(spec);

@@ -25,6 +25,8 @@ export type { TranscodeTemplates } from "./resources/transcode-templates";
 export type { SnapshotConfigResource } from "./resources/snapshot-config";
 export type { RecordingConfigResource } from "./resources/recording-config";
 export type { Recordings, RecordingListParams, RecordingFilters, DownloadOptions } from "./resources/recordings";
+export type { Webhooks } from "./resources/webhooks";
+export type { Events, EventStreamOptions } from "./resources/events";
 export { SDK_VERSION } from "./version";
 // The API contract (schemas, their types, error codes, redaction), re-exported for one-import use.
 export * from "@liverelay/api";
