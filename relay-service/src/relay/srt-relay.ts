@@ -104,7 +104,19 @@ export class SrtRelay implements RelayEngine {
   private connect(dest: SrtDestination, address: string): void {
     if (this.exited) return;
     if (this.decided) return this.exitLater(this.decided);
-    this.caller = SrtCaller.connect(
+    try {
+      this.caller = this.open(dest, address);
+    } catch (err) {
+      // An addon built before the caller existed (or not at all): a relay error, not a crash.
+      return this.exitLater({ kind: "failed", code: "SrtUnavailable", message: (err as Error).message });
+    }
+    for (const chunk of this.early) this.caller.send(chunk);
+    this.early = [];
+    this.earlyBytes = 0;
+  }
+
+  private open(dest: SrtDestination, address: string): SrtCaller {
+    return SrtCaller.connect(
       {
         address,
         port: dest.port,
@@ -122,9 +134,6 @@ export class SrtRelay implements RelayEngine {
         onClose: (c) => this.finish(this.exitFor(c)),
       },
     );
-    for (const chunk of this.early) this.caller.send(chunk);
-    this.early = [];
-    this.earlyBytes = 0;
   }
 
   /** Acknowledged bytes: handed to libsrt, minus what is still unacknowledged or was dropped. */

@@ -66,7 +66,13 @@ export class SrtCaller {
   ) {}
 
   static connect(options: SrtCallerOptions, handlers: SrtCallerHandlers): SrtCaller {
-    pool ??= new (loadSrtAddon().NativeCallerPool)(dispatch);
+    if (!pool) {
+      const addon = loadSrtAddon();
+      if (typeof addon.NativeCallerPool !== "function") {
+        throw new Error("the SRT native addon predates the SRT caller; rebuild it with `npm rebuild @liverelay/service`");
+      }
+      pool = new addon.NativeCallerPool(dispatch);
+    }
     const id = pool.connect(options);
     callers.set(id, {
       ...handlers,
