@@ -7,7 +7,9 @@
  * Destinations: one in-process SRT listener (the project's own SrtServer: one UDP port, each
  * relay told apart by its streamid) that only counts bytes. N ffmpeg listeners writing to
  * /dev/null would each cost about what a relay costs, on the same 2 cores as what is measured.
- * Ours: the service's CPU and memory with N relays minus the same with none, divided by N.
+ * Ours: the service's CPU and memory with N relays minus the same with none, divided by N. Since
+ * the in-process SRT engine (relay/srt-relay.ts) that is the addon's caller thread and libsrt's
+ * threads inside the service; there are no relay worker processes any more.
  * Baseline: N `ffmpeg -re -stream_loop -1 -i source.ts -c copy -f mpegts srt://…` processes.
  * Ingest: the service's CPU with one ~5 Mbit/s SRT publisher and no relays, minus idle, per Mbit/s.
  *
@@ -149,7 +151,7 @@ function report(rows: CostRow[], ingest: Awaited<ReturnType<typeof measureIngest
     `Machine: ${machineLine()}. Run: ${new Date().toISOString()}. CPU averaged over ${MEASURE_MS / 1000} s per row.`,
     "",
     "Destinations: one in-process SRT listener (the project's `SrtServer`, one UDP port, relays told apart by streamid) that only counts bytes; ffmpeg listeners writing to /dev/null would cost about as much CPU as a relay, on the same cores.",
-    "Per relay: ours = (service + its ffmpeg workers with N relays − service with none) / N; baseline = N plain `ffmpeg -re -stream_loop -1 -i source.ts -c copy -f mpegts srt://…` / N.",
+    "Per relay: ours = in-process SRT engine (the addon's caller thread + libsrt's threads, no worker processes): (service with N relays − service with none) / N; baseline = N plain `ffmpeg -re -stream_loop -1 -i source.ts -c copy -f mpegts srt://…` / N.",
     "",
     "| N | ours CPU % | baseline CPU % | ratio | ours RSS MB | ours PSS MB | ours private MB | baseline RSS MB | baseline PSS MB | baseline private MB | private ratio | delivering ours / baseline |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
