@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
 import { freePort, publishRtmp, waitFor } from "../../helpers/relay";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { Receiver } from "./receiver";
 
 const DOMAIN = "hooks.example.com";
@@ -134,6 +136,25 @@ describe("webhooks to a real receiver on loopback", () => {
     expect(other.deliveries).toBe(1);
     await other.close();
   });
+
+  it("receivers of one domain that never answer delay neither another domain's deliveries nor the API", async () => {
+    // Six webhooks of another domain, more than its share of delivery slots, all pointing at a receiver that holds every request.
+    const held: http.ServerResponse[] = [];
+    const slow = http.createServer((_req, res) => void held.push(res));
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow`;
+    for (let i = 0; i < 6; i++) expect((await call("PUT", `/v1/domains/${OTHER}/webhooks/slow-${i}`, { url: slowUrl, events: ["*"] })).status).toBe(201);
+    await call("POST", `/v1/domains/${OTHER}/relay-templates`, template("slow"));
+    await waitFor("the slow receiver holding requests", () => held.length >= 4);
+
+    await call("POST", `/v1/domains/${DOMAIN}/relay-templates`, template("not-delayed"));
+    await waitFor("this domain's event", () => receiver.ofType("relay_template.created").some((e) => e.data.streamName === "not-delayed"));
+    expect(held.every((res) => !res.writableEnded)).toBe(true); // arrived while the other domain's requests were still held
+    expect((await call("GET", `/v1/domains/${DOMAIN}/webhooks`)).status).toBe(200);
+    for (let i = 0; i < 6; i++) await call("DELETE", `/v1/domains/${OTHER}/webhooks/slow-${i}`);
+    slow.closeAllConnections();
+    await new Promise((r) => slow.close(r));
+  });
 });
 
 describe("webhook deliveries survive a receiver outage and a service restart", () => {
@@ -177,6 +198,10 @@ describe("webhook deliveries survive a receiver outage and a service restart", (
     });
     expect(failing.recentAttempts[0]).toMatchObject({ statusCode: null });
     expect(failing.recentAttempts[0].error).toMatch(/ECONNREFUSED|ECONNRESET/);
+    const during = await metrics();
+    expect(during.get("liverelay_events_outbox_backlog")).toBeGreaterThan(0);
+    expect(during.get("liverelay_events_oldest_undelivered_seconds")).toBeGreaterThan(0);
+    expect(during.get('liverelay_webhook_attempts_total{outcome="network_error"}')).toBeGreaterThan(0);
 
     // The service restarts meanwhile; more events arrive while the receiver is still down.
     const { code } = await svc.stop();
@@ -210,5 +235,23 @@ describe("webhook deliveries survive a receiver outage and a service restart", (
       ]);
     }
     expect(receiver.rejected).toEqual([]);
+    const after = await waitFor("the backlog drained", async () => {
+      const m = await metrics();
+      return m.get("liverelay_events_outbox_backlog") === 0 && m;
+    });
+    expect(after.get("liverelay_events_oldest_undelivered_seconds")).toBe(0);
+    // Counters start again with the process: the 14 events delivered after the restart.
+    expect(after.get('liverelay_webhook_deliveries_total{outcome="delivered"}')).toBe(14);
   });
+
+  /** /metrics as name{labels} → value. */
+  async function metrics(): Promise<Map<string, number>> {
+    const text = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${svc.token}` } })).text();
+    const out = new Map<string, number>();
+    for (const line of text.split("\n")) {
+      const m = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+      if (m) out.set(m[1], Number(m[2]));
+    }
+    return out;
+  }
 });
