@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Domain } from "./common";
 import { RelayState } from "./relays";
+import { ProcessingKind, ProcessingState, WorkerError } from "./processing";
 
 // The domain events: what happened in a domain, as webhooks deliver them and the live tail streams them.
 // Wire shape of every event: {id, type, domain, occurredAt, data}. Nothing here ever holds a secret:
@@ -26,6 +27,15 @@ export const EVENT_DATA = {
   "stream.started": z.object({ ...StreamRef, protocol: Protocol }),
   "stream.ended": z.object({ ...StreamRef, protocol: Protocol, durationSeconds: z.number() }),
   "relay.state_changed": z.object({ templateId: z.string(), ...StreamRef, from: RelayState, to: RelayState, lastError: RelayError.nullable() }),
+  "processing.state_changed": z.object({
+    workerId: z.string().meta({ description: "The worker's id in `GET …/processing`" }),
+    kind: ProcessingKind,
+    templateId: z.string().nullable().meta({ description: "A transcoder's template; null for the other kinds" }),
+    ...StreamRef,
+    from: ProcessingState.nullable().meta({ description: "null when the worker first appears (its stream went live, or its config was set)" }),
+    to: ProcessingState,
+    lastError: WorkerError.nullable(),
+  }),
   "recording.started": z.object({ recordingId: z.string(), ...StreamRef, format: z.enum(["mp4", "flv", "hls"]), startedAt: z.string() }),
   "recording.completed": z.object({
     recordingId: z.string(),

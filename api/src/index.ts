@@ -7,6 +7,7 @@ export * from "./srt-destination";
 export * from "./relay-templates";
 export * from "./relays";
 export * from "./media";
+export * from "./processing";
 export { redactUrl, redactText } from "./redact";
 export * from "./events";
 export * from "./webhooks";

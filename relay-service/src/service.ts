@@ -24,6 +24,8 @@ import { FfmpegRelay } from "./relay/ffmpeg-relay";
 import { SrtRelay } from "./relay/srt-relay";
 import { registerRelayMetrics } from "./metrics/relay-metrics";
 import { registerIngestMetrics } from "./metrics/ingest-metrics";
+import { registerMediaMetrics } from "./metrics/media-metrics";
+import { mediaRoutes } from "./api/routes/media";
 import { startMediaProcessing } from "./processing";
 import { EventBus } from "./events/event-bus";
 import { emitHubEvents } from "./events/hub-events";
@@ -99,7 +101,8 @@ export async function startService(config: Config, logger: Logger = createLogger
   });
   await relays.start();
   // Transcoding, snapshots and recording: more readers of the hub, each with its own bounded queue.
-  const media = await startMediaProcessing({ dataDir: config.dataDir, store, hub, logger, registry: metrics.registry, events });
+  const mediaCounters = registerMediaMetrics(metrics.registry, { supervisor: () => media?.supervisor });
+  const media = await startMediaProcessing({ dataDir: config.dataDir, store, hub, logger, counters: mediaCounters, events });
 
   // Consumers of the events: webhooks (deliveries in order per domain, through a fair limiter) and the live tail.
   const tail = new LiveTail(store.outbox, (l) => events.onAppended(l), logger.child({ component: "events" }));
@@ -122,7 +125,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   const routes: Route[] = [
     ...relayTemplateRoutes({ store, maxDestinationsPerDomain: config.maxDestinationsPerDomain, onChange: (change) => relays.templatesChanged(change) }),
     ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain) }),
-    ...media.routes,
+    ...mediaRoutes({ store, paths: media.paths, processing: media.supervisor, onChange: () => media.supervisor.configsChanged() }),
     ...webhookRoutes({ store: store.webhooks, dispatcher: webhooks, allowPrivate: config.allowPrivateWebhooks }),
     ...eventRoutes({ tail }),
   ];

@@ -52,6 +52,12 @@ export class Recorder implements MediaWorker {
   /** Index writes, in order; the exit is reported after the last one. */
   private writes: Promise<unknown> = Promise.resolve();
   private listBuffer = "";
+  /** Bytes of the files this run closed (mp4/flv segments; hls segments seen so far). */
+  private closedBytes = 0;
+  /** hls: the next segment number not yet counted in closedBytes. */
+  private nextHlsSegment = 0;
+  private written = { bytes: 0, at: 0 };
+  private mediaMuxed = { outTimeUs: 0, at: 0 };
 
   constructor(
     private readonly source: LiveStream,
@@ -65,6 +71,7 @@ export class Recorder implements MediaWorker {
       name: "recorder",
       args: recordArgs(config, container, path.join(deps.root, this.outputPattern())),
       onStdout: segmented ? (chunk) => this.onSegmentList(chunk) : undefined,
+      onProgress: (p) => this.onProgress(p.outTimeUs),
     });
   }
 
@@ -86,6 +93,47 @@ export class Recorder implements MediaWorker {
       this.queue(() => this.closeLast());
       void this.writes.then(() => fn(exit));
     });
+  }
+
+  /**
+   * The files grew, or ffmpeg muxed more media. Both count: fragmented mp4 holds a whole GOP
+   * in memory and hls a whole segment before writing, so a healthy file can stay the same
+   * size for longer than the stall timeout; a stopped ffmpeg or a stuck disk stops both.
+   */
+  lastOutputAt(): number {
+    this.measure();
+    return Math.max(this.written.at, this.mediaMuxed.at);
+  }
+
+  stallTimeoutMs(base: number): number {
+    return base;
+  }
+
+  stats() {
+    this.measure();
+    return { fileId: this.open?.id ?? null, bytesWritten: this.written.bytes, lastWriteAt: this.written.at > 0 ? new Date(this.written.at).toISOString() : null };
+  }
+
+  /** Bytes on disk so far: closed files plus the one being written (hls: its finished segments). */
+  private measure(): void {
+    const bytes = this.config.format === "hls" ? this.countHlsSegments() : this.closedBytes + (this.open ? fileBytes(path.join(this.deps.root, this.open.path)) : 0);
+    if (bytes > this.written.bytes) this.written = { bytes, at: Date.now() };
+  }
+
+  /** hls segments appear whole (written to a temp file, then renamed): count each new one once. */
+  private countHlsSegments(): number {
+    if (!this.open) return this.closedBytes;
+    const dir = path.dirname(path.join(this.deps.root, this.open.path));
+    for (;;) {
+      const segment = path.join(dir, `seg-${String(this.nextHlsSegment).padStart(5, "0")}.ts`);
+      if (!fs.existsSync(segment)) return this.closedBytes;
+      this.closedBytes += fileBytes(segment);
+      this.nextHlsSegment++;
+    }
+  }
+
+  private onProgress(outTimeUs: number): void {
+    if (outTimeUs > this.mediaMuxed.outTimeUs) this.mediaMuxed = { outTimeUs, at: Date.now() };
   }
 
   /** The first file: `{stamp}-00000.mp4`, or for hls `{stamp}/index.m3u8` (a folder per publish). */
@@ -132,8 +180,9 @@ export class Recorder implements MediaWorker {
     const closed = this.open;
     if (!closed || path.basename(closed.path) !== name) return this.deps.logger.warn({ segment: name }, "segment list names an unexpected file");
     const now = new Date();
-    const file = path.join(this.deps.root, closed.path);
-    this.queue(() => this.finish(closed, { endedAt: now.toISOString(), durationSeconds: roundMs(seconds), bytes: fileBytes(file) }));
+    const bytes = fileBytes(path.join(this.deps.root, closed.path));
+    this.closedBytes += bytes;
+    this.queue(() => this.finish(closed, { endedAt: now.toISOString(), durationSeconds: roundMs(seconds), bytes }));
     const index = Number(/-(\d+)\.\w+$/.exec(name)?.[1] ?? 0) + 1;
     this.openFile(path.join(this.folder, name.replace(/-\d+(\.\w+)$/, `-${String(index).padStart(5, "0")}$1`)), now);
   }

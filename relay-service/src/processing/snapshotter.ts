@@ -51,6 +51,7 @@ export class Snapshotter implements MediaWorker {
   /** The newest JPEG already announced as snapshot.updated. */
   private announced?: string;
   private readonly filePrefix: string;
+  private lastShotAt = 0;
 
   constructor(
     private readonly source: LiveStream,
@@ -82,6 +83,20 @@ export class Snapshotter implements MediaWorker {
     });
   }
 
+  /** A new image of this worker appeared (the folder is listed at most once a second, see below). */
+  lastOutputAt(): number {
+    return this.lastShotAt;
+  }
+
+  /** An image is due only every interval: three missed ones (and at least the base timeout) are a stall. */
+  stallTimeoutMs(base: number): number {
+    return Math.max(base, 3 * this.config.intervalSeconds * 1000);
+  }
+
+  stats() {
+    return { lastSnapshotAt: this.lastShotAt > 0 ? new Date(this.lastShotAt).toISOString() : null };
+  }
+
   /** Progress blocks come every 0.5 s; the folder is listed at most once a second. */
   private pruneNowAndThen(): void {
     const now = Date.now();
@@ -96,17 +111,21 @@ export class Snapshotter implements MediaWorker {
     for (const old of files.slice(0, Math.max(0, files.length - this.config.keep))) fs.rmSync(path.join(this.dir, old), { force: true });
   }
 
-  /** Names start with this worker's start time, so only files it wrote since the last look count as new. */
+  /**
+   * Names start with this worker's start time, so only files it wrote since the last look count
+   * as new: each is announced as snapshot.updated and moves the stall watch on.
+   */
   private announce(newest: string | undefined): void {
     if (!newest || newest === this.announced || !newest.startsWith(this.filePrefix)) return;
     this.announced = newest;
-    let takenAt: string;
+    let taken: Date;
     try {
-      takenAt = fs.statSync(path.join(this.dir, newest)).mtime.toISOString();
+      taken = fs.statSync(path.join(this.dir, newest)).mtime;
     } catch {
       return; // pruned or replaced meanwhile
     }
+    this.lastShotAt = taken.getTime();
     const { domain, appName, streamName } = this.source.key;
-    this.events?.emit(domain, "snapshot.updated", { appName, streamName, takenAt });
+    this.events?.emit(domain, "snapshot.updated", { appName, streamName, takenAt: taken.toISOString() });
   }
 }

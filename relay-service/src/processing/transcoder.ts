@@ -3,6 +3,7 @@ import { FlvReader } from "../media/flv-reader";
 import type { LiveStream, StreamKey } from "../hub/live-stream";
 import type { StreamHub } from "../hub/stream-hub";
 import { FfmpegSubscriber, type FfmpegExit } from "../supervisor/ffmpeg-subscriber";
+import { OutputStats } from "../supervisor/output-stats";
 import type { MediaWorker } from "./media-worker";
 
 type Container = "flv" | "mpegts";
@@ -52,6 +53,7 @@ export class Transcoder implements MediaWorker {
   private readonly ffmpeg: FfmpegSubscriber;
   private readonly key: StreamKey;
   private readonly flv = new FlvReader((tag) => this.rendition?.pushFlvTag(tag.type, tag.timestamp, tag.payload));
+  private readonly encoded = new OutputStats();
   private rendition: LiveStream | undefined;
   private unsubscribe?: () => void;
   private failure?: string;
@@ -63,7 +65,12 @@ export class Transcoder implements MediaWorker {
   ) {
     this.key = renditionKey(source.key, template.id);
     const container: Container = source.container;
-    this.ffmpeg = new FfmpegSubscriber({ name: `transcoder ${template.id}`, args: transcodeArgs(template, container), onStdout: (chunk) => this.onOutput(chunk) });
+    this.ffmpeg = new FfmpegSubscriber({
+      name: `transcoder ${template.id}`,
+      args: transcodeArgs(template, container),
+      onStdout: (chunk) => this.onOutput(chunk),
+      onProgress: (p) => this.encoded.update(p.totalSize, p.fps),
+    });
   }
 
   /** The live rendition this worker publishes, once its first output arrived. */
@@ -87,6 +94,20 @@ export class Transcoder implements MediaWorker {
       this.endRendition();
       fn(this.failure ? { kind: "failed", message: this.failure } : exit);
     });
+  }
+
+  /** The encoder's output grew: frames were encoded and muxed. */
+  lastOutputAt(): number {
+    return this.encoded.snapshot().lastProgressAt;
+  }
+
+  stallTimeoutMs(base: number): number {
+    return base;
+  }
+
+  stats() {
+    const { fps, bitrateKbps } = this.encoded.snapshot();
+    return { fps, bitrateKbps };
   }
 
   private onOutput(chunk: Buffer): void {

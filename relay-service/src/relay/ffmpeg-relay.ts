@@ -1,4 +1,5 @@
 import { FfmpegSubscriber } from "../supervisor/ffmpeg-subscriber";
+import { OutputStats } from "../supervisor/output-stats";
 import { ffmpegOutput } from "./destination";
 import type { RelayEngine, RelayEngineOptions, RelayExit, RelayStats } from "./relay-engine";
 
@@ -40,15 +41,14 @@ export function ffmpegRelayArgs(opts: RelayEngineOptions): string[] {
 export class FfmpegRelay implements RelayEngine {
   readonly name: string;
   private readonly worker: FfmpegSubscriber;
-  private current: RelayStats = { bytesOut: 0, bitrateKbps: 0, fps: 0, lastProgressAt: 0 };
-  private lastSample = { at: 0, bytes: 0 };
+  private readonly output = new OutputStats();
 
   constructor(opts: RelayEngineOptions, ffmpegPath?: string) {
     this.name = `relay ${opts.templateId}`;
     this.worker = new FfmpegSubscriber({
       name: this.name,
       args: ffmpegRelayArgs(opts),
-      onProgress: (p) => this.onProgress(p.totalSize, p.fps),
+      onProgress: (p) => this.output.update(p.totalSize, p.fps),
       ffmpegPath,
     });
   }
@@ -74,21 +74,10 @@ export class FfmpegRelay implements RelayEngine {
   }
 
   stats(): RelayStats {
-    return { ...this.current };
+    return this.output.snapshot();
   }
 
   onExit(fn: (exit: RelayExit) => void): void {
     this.worker.onExit(fn);
-  }
-
-  private onProgress(totalSize: number, fps: number) {
-    const now = Date.now();
-    if (totalSize > this.current.bytesOut) this.current.lastProgressAt = now;
-    if (this.lastSample.at > 0 && now > this.lastSample.at) {
-      this.current.bitrateKbps = Math.round(((totalSize - this.lastSample.bytes) * 8) / (now - this.lastSample.at) * 10) / 10;
-    }
-    this.lastSample = { at: now, bytes: totalSize };
-    this.current.bytesOut = totalSize;
-    this.current.fps = fps;
   }
 }

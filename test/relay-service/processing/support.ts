@@ -22,9 +22,25 @@ export function mediaApi(svc: ServiceHandle) {
       return res.body.id as string;
     },
     relayStatus: async (id: string) => (await call("GET", `${d}/relay-templates/${id}/status`)).body as { state: string; restarts: number },
+    /** The media workers of one stream, by kind (one transcoder template at most in these tests). */
+    processing: async (app: string, stream: string): Promise<Partial<Record<string, Worker>>> => {
+      const items = (await call("GET", `${d}/streams/${app}/${stream}/processing`)).body.items as Worker[];
+      return Object.fromEntries(items.map((w) => [w.kind, w]));
+    },
     /** Raw GET (binary bodies, extra headers). */
     fetch: (path: string, headers: Record<string, string> = {}) => fetch(svc.url + d + path, { headers: { authorization: `Bearer ${svc.token}`, ...headers } }),
   };
+}
+
+export interface Worker {
+  kind: string;
+  id: string;
+  templateId?: string;
+  state: string;
+  lastError?: { code: string; message: string; at: string };
+  restarts: number;
+  since: string;
+  stats: Record<string, any>;
 }
 
 export interface Recording {

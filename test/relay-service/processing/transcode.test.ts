@@ -36,7 +36,7 @@ describe("transcoding: StreamName_<templateId> renditions (real ffmpeg on loopba
     expect((await api.streams()).map((s) => s.streamName).sort()).toEqual(["show", "show_sd"]); // no show_sd_sd
     await Promise.all([waitRelaying(fullId), waitRelaying(lowId)]);
     const metrics = (await api.call("GET", "/metrics")).body as string;
-    expect(metrics).toMatch(/liverelay_media_workers\{kind="transcoder"\} 1/);
+    expect(metrics).toMatch(/liverelay_media_workers\{kind="transcoder",state="running"\} 1/);
 
     expect(await pub.exited).toBe(0);
     await Promise.all([full.exited, low.exited]);

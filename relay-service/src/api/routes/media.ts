@@ -5,6 +5,7 @@ import {
   AppParams,
   DomainParams,
   ErrorBody,
+  ProcessingList,
   Recording,
   RecordingConfig,
   RecordingConfigSet,
@@ -21,6 +22,7 @@ import {
   TranscodeTemplateSet,
 } from "@liverelay/api";
 import type { MediaPaths } from "../../processing/media-paths";
+import type { MediaSupervisor } from "../../processing/media-supervisor";
 import { streamFolder } from "../../processing/media-paths";
 import { fileBytes, removeRecordingFiles } from "../../processing/recording-files";
 import { latestSnapshot } from "../../processing/snapshotter";
@@ -36,6 +38,7 @@ export interface MediaRoutesDeps {
   paths: MediaPaths;
   /** Told after every successful config write, so workers start and stop within the second. */
   onChange: () => void;
+  processing: Pick<MediaSupervisor, "list">;
 }
 
 const errors = {
@@ -47,9 +50,33 @@ const missing = (what: string) => ({ 404: { description: `No such ${what}`, sche
 const CONTENT_TYPES: Record<string, string> = { ".mp4": "video/mp4", ".flv": "video/x-flv", ".ts": "video/mp2t", ".m3u8": "application/vnd.apple.mpegurl" };
 const contentType = (file: string) => CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream";
 
-/** Transcode templates, snapshot and recording configs per app, the latest snapshot, and the recordings. */
+/** Transcode templates, snapshot and recording configs per app, the latest snapshot, the recordings, and what the workers are doing. */
 export function mediaRoutes(deps: MediaRoutesDeps): Route[] {
-  return [...transcodeTemplateRoutes(deps), ...snapshotRoutes(deps), ...recordingConfigRoutes(deps), ...recordingRoutes(deps)];
+  return [...transcodeTemplateRoutes(deps), ...snapshotRoutes(deps), ...recordingConfigRoutes(deps), ...recordingRoutes(deps), ...processingRoutes(deps)];
+}
+
+function processingRoutes({ processing }: MediaRoutesDeps): Route[] {
+  const common = { method: "GET", tag: "processing", auth: true } as const;
+  return [
+    defineRoute({
+      ...common,
+      path: "/v1/domains/:domain/processing",
+      operationId: "listProcessing",
+      summary: "The transcoders, snapshotters and recorders of a domain's live streams: state, last error, restarts, stats",
+      params: DomainParams,
+      responses: { 200: { description: "Media workers", schema: ProcessingList }, ...errors },
+      handle: ({ params }) => ({ status: 200, body: { items: processing.list(params.domain) } }),
+    }),
+    defineRoute({
+      ...common,
+      path: "/v1/domains/:domain/streams/:appName/:streamName/processing",
+      operationId: "listStreamProcessing",
+      summary: "The media workers of one stream (empty while it is not live or its app has no processing config)",
+      params: StreamParams,
+      responses: { 200: { description: "Media workers", schema: ProcessingList }, ...errors },
+      handle: ({ params }) => ({ status: 200, body: { items: processing.list(params.domain, params) } }),
+    }),
+  ];
 }
 
 function transcodeTemplateRoutes({ store, onChange }: MediaRoutesDeps): Route[] {
