@@ -10,6 +10,7 @@ import { RecordingConfigResource } from "./resources/recording-config";
 import { Recordings } from "./resources/recordings";
 import { Webhooks } from "./resources/webhooks";
 import { Events } from "./resources/events";
+import { Processing } from "./resources/processing";
 import { SDK_VERSION } from "./version";
 
 export interface ClientOptions {
@@ -43,6 +44,7 @@ export interface LiveRelayClient {
   readonly recordings: Recordings;
   readonly webhooks: Webhooks;
   readonly events: Events;
+  readonly processing: Processing;
 }
 
 const DEFAULTS = { timeoutMs: 30_000, maxRetries: 3, retryBaseDelayMs: 250, retryMaxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
@@ -104,5 +106,6 @@ export function createClient(options: ClientOptions): LiveRelayClient {
     recordings: new Recordings(http),
     webhooks: new Webhooks(http),
     events: new Events(http),
+    processing: new Processing(http),
   };
 }

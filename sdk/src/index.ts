@@ -27,6 +27,7 @@ export type { RecordingConfigResource } from "./resources/recording-config";
 export type { Recordings, RecordingListParams, RecordingFilters, DownloadOptions } from "./resources/recordings";
 export type { Webhooks } from "./resources/webhooks";
 export type { Events, EventStreamOptions } from "./resources/events";
+export type { Processing } from "./resources/processing";
 export { SDK_VERSION } from "./version";
 // The API contract (schemas, their types, error codes, redaction), re-exported for one-import use.
 export * from "@liverelay/api";

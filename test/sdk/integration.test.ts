@@ -11,6 +11,7 @@ import {
   type RelayTemplate,
 } from "../../sdk/src";
 import { startService, type ServiceHandle } from "../helpers/service";
+import { publishRtmp, waitFor } from "../helpers/relay";
 import { expectNoSecrets, STREAM_KEY } from "./support";
 
 // Against the real service process (relay-service/dist: run `npm run build` first).
@@ -176,6 +177,24 @@ describe("SDK against the real service", () => {
     const timedOut = await client.relayTemplates.waitForState(domain, later.id, "relaying", { timeoutMs: 300, intervalMs: 100 }).catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(TimeoutError);
     expect((timedOut as TimeoutError).message).toContain("state inactive");
+  });
+
+  it("processing: a live stream's recorder, as the SDK parses it; list and forStream agree", async () => {
+    const domain = "processing.example.com";
+    await client.recordingConfig.set(domain, "live", { format: "flv", segmentSeconds: 60 });
+    expect(await client.processing.forStream(domain, "live", "cam")).toEqual({ items: [] });
+    const pub = publishRtmp(`rtmp://127.0.0.1:${String(svc.ready.rtmpPort)}/live/cam?vhost=${domain}`, { seconds: 6, size: "320x180", rate: 25 });
+    try {
+      const [recorder] = await waitFor("the recorder running", async () => {
+        const { items } = await client.processing.forStream(domain, "live", "cam");
+        return items[0]?.state === "running" && items;
+      }, 20_000);
+      expect(recorder).toMatchObject({ kind: "recorder", id: "recorder:live/cam", restarts: 0 });
+      expect(recorder.kind === "recorder" && recorder.stats.fileId).toMatch(/^rec_/);
+      expect((await client.processing.list(domain)).items.map((w) => w.id)).toEqual(["recorder:live/cam"]);
+    } finally {
+      await pub.kill();
+    }
   });
 
   it("ingest auth: set, get, delete; the key is never returned nor shown in an error", async () => {
