@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
 import { codecs, probe, publishRtmp, waitFor, type Proc } from "../../helpers/relay";
@@ -114,9 +115,30 @@ describe("media workers: status, stall detection and restart (real ffmpeg on loo
     expect(text).toContain('liverelay_media_worker_restarts_total{kind="recorder"} 1');
     expect(text).toContain('liverelay_media_worker_restarts_total{kind="transcoder"} 1');
 
+    // Each change was a domain event: the recorder went running → retrying (Stalled) → starting → running.
+    const recorderStates = processingEvents(svc, "recorder:live/cam").map((e) => [e.from, e.to, e.lastError?.code ?? null]);
+    expect(recorderStates).toEqual([
+      [null, "starting", null],
+      ["starting", "running", null],
+      ["running", "retrying", "Stalled"],
+      ["retrying", "starting", "Stalled"],
+      ["starting", "running", "Stalled"],
+    ]);
+
     // The stalled file was cut at its last whole fragment: it plays.
     const first = path.join(svc.dataDir, "recordings", DOMAIN, "live", "cam", fs.readdirSync(path.join(svc.dataDir, "recordings", DOMAIN, "live", "cam")).sort()[0]);
     expect(codecs(probe(first))).toEqual(["audio:aac", "video:h264"]);
     expect(decodeErrors(first)).toBe("");
   });
 });
+
+/** The service's processing.state_changed events of one worker, oldest first, read from its outbox. */
+function processingEvents(service: ServiceHandle, workerId: string): { from: string | null; to: string; lastError: { code: string } | null }[] {
+  const db = new Database(path.join(service.dataDir, "liverelay.db"), { readonly: true });
+  try {
+    const rows = db.prepare("SELECT data FROM events WHERE domain = ? AND type = 'processing.state_changed' ORDER BY seq").all(DOMAIN) as { data: string }[];
+    return rows.map((r) => JSON.parse(r.data)).filter((d) => d.workerId === workerId);
+  } finally {
+    db.close();
+  }
+}
