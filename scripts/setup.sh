@@ -6,7 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_tests=false
-[[ "${1:-}" == "--test" ]] && want_tests=true
+system_only=false
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_tests=true ;;
+    --system-only) system_only=true ;; # only the Debian packages (CI then runs the README's npm ci itself)
+    *) echo "usage: $0 [--test] [--system-only]" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -32,6 +39,8 @@ if (( ${#missing[@]} > 0 )); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+if $system_only; then say "system packages ready"; exit 0; fi
 
 # node-gyp must use the headers of the installed Node.js, never download them.
 node_prefix=$(dirname "$(dirname "$(command -v node)")")
