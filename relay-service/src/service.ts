@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Server } from "node:http";
 import type { Config } from "./conf/config";
+import { prepareDataDir } from "./conf/data-dir";
 import { createLogger, type Logger } from "./log/logger";
 import { createTokenChecker, resolveApiToken } from "./auth/token";
 import { SqliteStore } from "./store/sqlite/sqlite-store";
@@ -52,7 +53,7 @@ export interface RunningService {
 
 /** Builds every part from the configuration, binds the listeners, and returns once ready. */
 export async function startService(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningService> {
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config.dataDir, logger);
   const token = resolveApiToken(config.apiToken, config.dataDir);
   // Where the token is and that we are ready are printed whatever the log level.
   const announce = logger.child({}, { level: "info" });

@@ -13,7 +13,7 @@ export interface ServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** Reuse a data dir (restart persistence tests). */
   dataDir?: string;
-  /** Pass --api-token; `null` lets the service generate one. */
+  /** Pass --api-token; `null` lets the service generate one (or take LIVERELAY_API_TOKEN from `env`). */
   token?: string | null;
   readyTimeoutMs?: number;
 }
@@ -66,7 +66,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<ServiceHa
       reject(new Error(`service exited with ${code} before ready:\n${output.join("\n")}`));
     });
   });
-  const resolvedToken = token ?? fs.readFileSync(path.join(dataDir, "api-token"), "utf8").trim();
+  const resolvedToken = token || opts.env?.LIVERELAY_API_TOKEN || fs.readFileSync(path.join(dataDir, "api-token"), "utf8").trim();
   return {
     url: String(ready.http),
     token: resolvedToken,

@@ -76,7 +76,7 @@ export class Recorder implements MediaWorker {
   }
 
   start(): void {
-    fs.mkdirSync(path.dirname(path.join(this.deps.root, this.firstPath())), { recursive: true });
+    fs.mkdirSync(path.dirname(path.join(this.deps.root, this.firstPath())), { recursive: true, mode: 0o700 });
     this.openFile(this.firstPath(), new Date());
     this.ffmpeg.start();
     this.unsubscribe = this.source.subscribe(this.ffmpeg);

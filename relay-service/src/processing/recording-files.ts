@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { MediaStore, RecordingEnd, RecordingRecord } from "../store/media";
+import { childEnv } from "../supervisor/child-process";
 
 const FFPROBE_TIMEOUT_MS = 10_000;
 
@@ -13,7 +14,7 @@ export const newRecordingId = (now: Date) => `rec_${now.getTime().toString(36).p
 /** A file's duration in seconds by ffprobe (container header or, for fragmented mp4, its fragments); null when unreadable. */
 export function probeDuration(file: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.env.LIVERELAY_FFPROBE ?? "ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file], { stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn(process.env.LIVERELAY_FFPROBE ?? "ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file], { stdio: ["ignore", "pipe", "ignore"], env: childEnv() });
     let out = "";
     const timer = setTimeout(() => child.kill("SIGKILL"), FFPROBE_TIMEOUT_MS);
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));

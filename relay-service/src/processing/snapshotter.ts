@@ -66,7 +66,7 @@ export class Snapshotter implements MediaWorker {
   }
 
   start(): void {
-    fs.mkdirSync(this.dir, { recursive: true });
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.ffmpeg.start();
     this.unsubscribe = this.source.subscribe(this.ffmpeg);
   }
