@@ -3,6 +3,7 @@ import crypto from "node:crypto";
 import { URL } from "node:url";
 import FindMyWay from "find-my-way";
 import type { Logger } from "pino";
+import { redactText } from "@liverelay/api";
 import { ApiProblem, notFound, unauthorized } from "./errors";
 import { readJsonBody } from "./body";
 import { streamFile } from "./file-reply";
@@ -81,7 +82,7 @@ async function respondToUnknown(deps: HttpServerDeps, req: IncomingMessage, res:
 
 function problemReply(err: unknown, log: Logger): Reply {
   if (err instanceof ApiProblem) {
-    return { status: err.status, headers: err.headers, body: { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } } };
+    return { status: err.status, headers: err.headers, body: { error: { code: err.code, message: redactText(err.message), ...(err.field ? { field: err.field } : {}) } } };
   }
   log.error({ err }, "unhandled error");
   return { status: 500, body: { error: { code: "Internal", message: "internal error; see the service log for this request id" } } };

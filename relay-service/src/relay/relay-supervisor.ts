@@ -283,11 +283,13 @@ export class RelaySupervisor {
   private emitStateChange(relay: Relay, from: RelayState, to: RelayState) {
     const t = relay.template;
     const e = relay.lastError;
-    const lastError = e ? { code: e.code, message: redactText(e.message), at: e.at } : null;
+    const lastError = e ? { code: e.code, message: e.message, at: e.at } : null;
     this.deps.events?.emit(t.domain, "relay.state_changed", { templateId: t.id, appName: t.appName, streamName: t.streamName, from, to, lastError });
   }
 
-  private setError(relay: Relay, code: string, message: string) {
+  /** Redacted here, once: status, events and logs all read `lastError`, whichever engine wrote the message. */
+  private setError(relay: Relay, code: string, rawMessage: string) {
+    const message = redactText(rawMessage);
     if (relay.lastError?.code === code && relay.lastError.message === message) return;
     relay.lastError = { code, message, at: new Date().toISOString() };
   }
