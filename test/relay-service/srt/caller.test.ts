@@ -97,6 +97,22 @@ describe("SrtCaller", () => {
     expect(run.caller.send(Buffer.alloc(188))).toBe(false);
   });
 
+  it("callers share one local UDP port, so one libsrt multiplexer (one send thread), not one per destination", async () => {
+    const sendThreads = () =>
+      fs.readdirSync("/proc/self/task").filter((t) => {
+        try {
+          return fs.readFileSync(`/proc/self/task/${t}/comm`, "utf8").startsWith("SRT:SndQ");
+        } catch {
+          return false; // thread ended meanwhile
+        }
+      }).length;
+    const runs = await Promise.all([1, 2, 3, 4, 5].map(async () => connect({ port: await freeUdpPort(), connectTimeoutMs: 2_000 })));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sendThreads()).toBe(1);
+    for (const r of runs) r.caller.close();
+    await Promise.all(runs.map((r) => r.closed));
+  });
+
   it("close() while connecting ends the caller with reason closed", async () => {
     const port = await freeUdpPort();
     const run = connect({ port });

@@ -233,6 +233,7 @@ void CallerPool::Open(const ConnPtr& c) {
                   SetString(c->sock, SRTO_PASSPHRASE, o.passphrase) &&
                   (o.pbkeylen == 0 || SetInt(c->sock, SRTO_PBKEYLEN, o.pbkeylen));
   if (!ok) return Fail(c, "error", LastSrtError("srt options"));
+  if (!BindShared(c->sock, ss.ss_family)) return Fail(c, "error", LastSrtError("srt bind"));
   int events = SRT_EPOLL_OUT | SRT_EPOLL_ERR;
   if (srt_epoll_add_usock(eid_, c->sock, &events) != 0) return Fail(c, "error", LastSrtError("srt epoll"));
   bySocket_[c->sock] = c;
@@ -241,6 +242,45 @@ void CallerPool::Open(const ConnPtr& c) {
   if (srt_connect(c->sock, reinterpret_cast<sockaddr*>(&ss), len) == SRT_ERROR) {
     Fail(c, "error", LastSrtError("srt connect"));
   }
+}
+
+// Every caller of an address family binds the same local UDP port, so they share one libsrt
+// multiplexer (one send and one receive thread, one UDP socket) instead of a thread pair per
+// destination. Listeners tell the callers apart by SRT socket id, as a listener's own accepted
+// connections are. When that port cannot be shared (our last caller on it closed and another
+// program took it), a fresh one is picked and shared from then on.
+bool CallerPool::BindShared(SRTSOCKET s, int family) {
+  uint16_t& shared = family == AF_INET6 ? sharedPort6_ : sharedPort4_;
+  if (family == AF_INET6 && !SetInt(s, SRTO_IPV6ONLY, 1)) return false;  // required to bind ::
+  for (int attempt = 0; attempt < 2; attempt++) {
+    sockaddr_storage local{};
+    int len;
+    if (family == AF_INET6) {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(&local);
+      in6->sin6_family = AF_INET6;
+      in6->sin6_addr = in6addr_any;
+      in6->sin6_port = htons(shared);
+      len = sizeof(sockaddr_in6);
+    } else {
+      auto* in4 = reinterpret_cast<sockaddr_in*>(&local);
+      in4->sin_family = AF_INET;
+      in4->sin_addr.s_addr = htonl(INADDR_ANY);
+      in4->sin_port = htons(shared);
+      len = sizeof(sockaddr_in);
+    }
+    if (srt_bind(s, reinterpret_cast<sockaddr*>(&local), len) == 0) {
+      if (shared == 0) {
+        len = sizeof local;
+        srt_getsockname(s, reinterpret_cast<sockaddr*>(&local), &len);
+        shared = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                                          : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+      }
+      return true;
+    }
+    if (shared == 0) return false;
+    shared = 0;
+  }
+  return false;
 }
 
 void CallerPool::PollOnce() {

@@ -111,6 +111,7 @@ class CallerPool {
   void Run();
   void AdoptNew();
   void Open(const ConnPtr& c);
+  bool BindShared(SRTSOCKET s, int family);
   void PollOnce();
   void OnReady(const ConnPtr& c, int events);
   void Pump(const ConnPtr& c);
@@ -134,6 +135,7 @@ class CallerPool {
   // I/O thread only.
   int eid_ = -1;
   std::unordered_map<SRTSOCKET, ConnPtr> bySocket_;
+  uint16_t sharedPort4_ = 0, sharedPort6_ = 0;
   std::unique_ptr<CallerBatch> batch_;
   Clock::time_point lastStats_, lastFlush_;
 };
