@@ -67,6 +67,15 @@ describe("outbox (SQLite)", () => {
     expect(await again.outbox.pruneEvents(at(0), 2)).toBe(2); // only the newest 2 stay
     expect((await again.outbox.eventsAfter(DOMAIN, 0, 10)).map((e) => e.seq)).toEqual([5]);
   });
+
+  it("prunes a large outbox in chunks, by age and by count", async () => {
+    const { store } = open();
+    const at = (ms: number) => new Date(ms).toISOString();
+    for (let i = 1; i <= 2_500; i++) store.outbox.insert({ domain: DOMAIN, type: "snapshot.updated", occurredAt: at(i * 1_000), data: {} });
+    expect(await store.outbox.pruneEvents(at(2_100_500), 1_000_000)).toBe(2_100); // events 1..2100 occurred before
+    expect(await store.outbox.pruneEvents(at(0), 150)).toBe(250); // only the newest 150 stay
+    expect((await store.outbox.eventsAfter(DOMAIN, 0, 10_000)).map((e) => e.seq)).toEqual(Array.from({ length: 150 }, (_, i) => 2_351 + i));
+  });
 });
 
 describe("RefusalEvents", () => {

@@ -3,6 +3,7 @@ import type { DomainEvent, WebhookAttempt } from "@liverelay/api";
 import { eventIdOf, type EventOutbox, type NewEvent, type StoredEvent } from "../../events/outbox";
 import type { DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStore } from "../../webhooks/webhook-store";
 
+const PRUNE_CHUNK = 1_000;
 /** How many attempts a delivery row remembers. */
 const RECENT_ATTEMPTS = 10;
 
@@ -76,13 +77,25 @@ export class SqliteOutbox implements EventOutbox {
     return (this.stmt("SELECT COALESCE(MAX(seq), 0) FROM events").pluck().get() as number) ?? 0;
   }
 
+  /**
+   * Deletes from the oldest end in chunks along the primary key (events are appended in time
+   * order), yielding between chunks: never a scan of the whole table, never a long pause of the loop.
+   */
   async pruneEvents(before: string, keepAtMost: number): Promise<number> {
-    return this.db.transaction(() => {
-      const old = this.stmt("DELETE FROM events WHERE occurred_at < ?").run(before).changes;
-      const floor = this.stmt("SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?").pluck().get(keepAtMost) as number | undefined;
-      const excess = floor === undefined ? 0 : this.stmt("DELETE FROM events WHERE seq <= ?").run(floor).changes;
-      return old + excess;
-    })();
+    const newest = this.lastSeqSync();
+    let removed = 0;
+    for (;;) {
+      const edge = this.stmt("SELECT seq, occurred_at FROM events ORDER BY seq LIMIT 1 OFFSET ?").get(PRUNE_CHUNK - 1) as { seq: number; occurred_at: string } | undefined;
+      const overCap = newest - keepAtMost;
+      if (edge && (edge.occurred_at < before || edge.seq <= overCap)) {
+        removed += this.stmt("DELETE FROM events WHERE seq <= ?").run(Math.max(edge.occurred_at < before ? edge.seq : 0, Math.min(edge.seq, overCap))).changes;
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      // The last partial chunk: the few rows at the old end that are past either limit.
+      removed += this.stmt("DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?) AND (occurred_at < ? OR seq <= ?)").run(PRUNE_CHUNK, before, overCap).changes;
+      return removed;
+    }
   }
 }
 
