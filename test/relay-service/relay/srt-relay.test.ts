@@ -86,7 +86,9 @@ describe("SRT relay engine (in-process caller)", () => {
     await expectCleanMedia(clear.file, 5);
     await expectCleanMedia(secure.file, 5);
     for (const id of ids) expect((await status(id)).lastError).toBeUndefined();
-    expect(svc.output.join("\n")).not.toContain(PASSPHRASE);
+    const output = svc.output.join("\n");
+    expect(output).not.toContain(PASSPHRASE);
+    expect(output).not.toContain("plain-key"); // stream ids are stream keys
   });
 
   it("a wrong passphrase is SrtPassphraseRejected (retried, never echoed); nothing listening is ConnectionRefused; an unknown host is DnsFailed", async () => {
