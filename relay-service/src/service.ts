@@ -21,8 +21,8 @@ import { createRtmpIngest } from "./ingest/rtmp-ingest";
 import { createSrtIngest } from "./ingest/srt-ingest";
 import { IngestAuthCache } from "./ingest/ingest-auth-cache";
 import { RelaySupervisor } from "./relay/relay-supervisor";
-import { FfmpegRelay } from "./relay/ffmpeg-relay";
-import { SrtRelay } from "./relay/srt-relay";
+import { createRelayEngineFactory } from "./relay/engine-factory";
+import { createTlsTrust } from "./rtmp/tls-trust";
 import { registerRelayMetrics } from "./metrics/relay-metrics";
 import { registerIngestMetrics } from "./metrics/ingest-metrics";
 import { registerMediaMetrics } from "./metrics/media-metrics";
@@ -58,6 +58,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   // Where the token is and that we are ready are printed whatever the log level.
   const announce = logger.child({}, { level: "info" });
   if (token.origin !== "configured") announce.info({ tokenFile: token.file }, `API token ${token.origin === "generated" ? "generated and " : ""}stored in ${token.file} (mode 0600)`);
+  const tlsTrust = createTlsTrust(config.tlsCaFile); // a bad --tls-ca-file stops the start here
   const store: Store = new SqliteStore(path.join(config.dataDir, "liverelay.db"));
   const metrics = createMetrics();
   const hub = new StreamHub();
@@ -94,7 +95,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   const relays = new RelaySupervisor({
     hub,
     loadTemplates: () => store.listAllRelayTemplates(),
-    engineFactory: (opts) => (opts.destinationUrl.startsWith("srt:") ? new SrtRelay(opts) : new FfmpegRelay(opts)),
+    engineFactory: createRelayEngineFactory({ engine: config.relayEngine, tlsTrust }),
     self: { rtmpPort: rtmp.port, srtPort: srt.port, host: config.host, defaultDomain: config.defaultDomain },
     logger: logger.child({ component: "relays" }),
     counters: relayCounters,

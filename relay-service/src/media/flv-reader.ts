@@ -30,7 +30,8 @@ export class FlvReader {
     this.waiting.push(chunk);
     this.waitingBytes += chunk.length;
     if (this.pending.length + this.waitingBytes < this.needBytes) return;
-    this.pending = Buffer.concat([this.pending, ...this.waiting]);
+    // A reader fed whole tags (the hub's FLV stream) never copies them.
+    this.pending = this.pending.length === 0 && this.waiting.length === 1 ? this.waiting[0] : Buffer.concat([this.pending, ...this.waiting]);
     this.waiting = [];
     this.waitingBytes = 0;
     this.parse();

@@ -74,7 +74,8 @@ export class FfmpegRelay implements RelayEngine {
   }
 
   stats(): RelayStats {
-    return this.output.snapshot();
+    const out = this.output.snapshot();
+    return { ...out, mediaOut: out.bytesOut > 0 }; // ffmpeg writes its header only once it has a frame to mux
   }
 
   onExit(fn: (exit: RelayExit) => void): void {

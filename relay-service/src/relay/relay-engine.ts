@@ -1,5 +1,4 @@
 import type { Subscriber } from "../hub/subscriber";
-import type { FfmpegExit } from "../supervisor/ffmpeg-subscriber";
 
 export interface RelayStats {
   bytesOut: number;
@@ -7,14 +6,16 @@ export interface RelayStats {
   fps: number;
   /** ms since epoch of the last time the output grew; 0 before the first byte. */
   lastProgressAt: number;
+  /** A frame (not just headers) has left the process: the relay counts as `relaying`. */
+  mediaOut: boolean;
 }
 
-/** How a relay ended; a failure may name its `lastError.code` (else DestinationFailed). */
-export type RelayExit = Exclude<FfmpegExit, { kind: "failed" }> | { kind: "failed"; message: string; code?: string };
+/** How a relay ended; a failure may name its cause (`lastError.code`), else it is DestinationFailed. */
+export type RelayExit = { kind: "source-ended" } | { kind: "overflow" } | { kind: "stopped" } | { kind: "failed"; message: string; code?: string };
 
 /**
- * One relay of one stream to one destination. Small on purpose: an in-process copy engine
- * can replace the ffmpeg one later without the supervisor noticing.
+ * One relay of one stream to one destination: the in-process RTMP push (RtmpPushRelay) or
+ * one ffmpeg (FfmpegRelay). Small on purpose, so the supervisor does not know which.
  */
 export interface RelayEngine extends Subscriber {
   start(): void;

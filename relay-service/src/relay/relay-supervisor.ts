@@ -233,10 +233,10 @@ export class RelaySupervisor {
     this.log(relay).info("relay started");
   }
 
-  /** starting → relaying on the first bytes out; a stall gets the worker killed (then retried). */
+  /** starting → relaying once a frame is out; a stall gets the worker killed (then retried). */
   private watch(relay: Relay) {
     const stats = relay.engine!.stats();
-    if (relay.state === "starting" && stats.bytesOut > 0) this.setState(relay, "relaying");
+    if (relay.state === "starting" && stats.mediaOut) this.setState(relay, "relaying");
     const lastMove = stats.lastProgressAt || relay.startedAt!;
     if (Date.now() - lastMove > STALL_TIMEOUT_MS) {
       this.setError(relay, "Stalled", `no data reached the destination for ${STALL_TIMEOUT_MS / 1000} s; restarting`);

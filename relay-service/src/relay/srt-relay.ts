@@ -40,7 +40,7 @@ export class SrtRelay implements RelayEngine {
   private readonly frames = new TsFrameCounter();
   private acked = 0;
   private samples: Sample[] = [];
-  private current: RelayStats = { bytesOut: 0, bitrateKbps: 0, fps: 0, lastProgressAt: 0 };
+  private current: RelayStats = { bytesOut: 0, bitrateKbps: 0, fps: 0, lastProgressAt: 0, mediaOut: false };
   private stopped?: Promise<void>;
 
   constructor(private readonly opts: SrtRelayOptions) {
@@ -147,6 +147,7 @@ export class SrtRelay implements RelayEngine {
     const first = this.samples[0];
     const span = now - first.at;
     this.current.bytesOut = acked;
+    this.current.mediaOut = acked > 0; // acknowledged by the destination, not just sent
     this.current.bitrateKbps = span > 0 ? Math.round((((acked - first.bytes) * 8) / span) * 10) / 10 : 0;
     this.current.fps = span > 0 ? Math.round(((this.frames.frames - first.frames) * 1000) / span * 10) / 10 : 0;
   }

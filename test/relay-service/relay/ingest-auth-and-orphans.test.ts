@@ -58,8 +58,8 @@ describe("ingest auth (type A URL signing)", () => {
 });
 
 describe("no orphaned ffmpeg", () => {
-  it("after SIGKILL of the service, its relay workers exit too", async () => {
-    const svc = await startService();
+  it("after SIGKILL of the service, its relay workers exit too (--relay-engine ffmpeg)", async () => {
+    const svc = await startService({ args: ["--relay-engine", "ffmpeg"] });
     const call = apiClient(svc);
     const port = await freePort();
     const dest = rtmpDestination(port, path.join(tmpDir(), "orphan.flv"), "orphan/marker");

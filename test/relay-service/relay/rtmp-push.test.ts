@@ -1,0 +1,164 @@
+import { spawnSync } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
+import { codecs, freePort, pidsMatching, probe, publishRtmp, rtmpDestination, tmpDir, waitFor } from "../../helpers/relay";
+import { makeTestCa, startNginxRtmp, startStunnel, type NginxRtmp, type TestCa } from "../../helpers/nginx-rtmp";
+
+const DOMAIN = "push.example.com";
+
+/** Video packet timestamps (ms) of an FLV file, in file order. */
+function videoTimestamps(file: string): number[] {
+  const res = spawnSync("ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "packet=dts", "-of", "csv=p=0", file], { encoding: "utf8" });
+  if (res.status !== 0) throw new Error(res.stderr);
+  return res.stdout.trim().split("\n").map(Number);
+}
+
+function expectDecodableMonotonic(file: string, minSeconds: number) {
+  const p = probe(file);
+  expect(codecs(p)).toEqual(["audio:aac", "video:h264"]);
+  expect(p.duration).toBeGreaterThan(minSeconds);
+  const frames = Number((p.streams.find((s) => s.codec_type === "video") as { nb_read_frames?: string }).nb_read_frames);
+  expect(frames).toBeGreaterThan(minSeconds * 20);
+  const ts = videoTimestamps(file);
+  for (let i = 1; i < ts.length; i++) expect(ts[i]).toBeGreaterThan(ts[i - 1]);
+}
+
+describe("in-process RTMP push (the default engine) to real servers", () => {
+  let svc: ServiceHandle;
+  let call: ReturnType<typeof apiClient>;
+  let ingest: string;
+  let nginx: NginxRtmp;
+  let ca: TestCa;
+  const dir = tmpDir();
+
+  beforeAll(async () => {
+    ca = makeTestCa();
+    nginx = await startNginxRtmp();
+    svc = await startService({ args: ["--tls-ca-file", ca.caFile] });
+    call = apiClient(svc);
+    ingest = `rtmp://127.0.0.1:${svc.ready.rtmpPort}`;
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await nginx?.stop();
+  });
+
+  const createTemplate = async (streamName: string, destinationUrl: string) => {
+    const res = await call("POST", `/v1/domains/${DOMAIN}/relay-templates`, { appName: "live", streamName, destinationUrl, mode: "always" });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  };
+  const status = async (id: string) => (await call("GET", `/v1/domains/${DOMAIN}/relay-templates/${id}/status`)).body;
+  const waitState = (id: string, state: string, timeoutMs = 20_000) =>
+    waitFor(`state ${state}`, async () => {
+      const s = await status(id);
+      return s.state === state && s;
+    }, timeoutMs);
+
+  it("nginx-rtmp accepts the publish (stream key with a query string); what arrives decodes, timestamps monotonic; stats come from the engine", async () => {
+    const id = await createTemplate("nginx", `${nginx.rtmpUrl}/sink/secretkey1?token=abc&s_bl=1`);
+    const pub = publishRtmp(`${ingest}/live/nginx?vhost=${DOMAIN}`, { seconds: 6 });
+    await waitState(id, "relaying");
+    const live = await waitFor("stats", async () => {
+      const s = await status(id);
+      return s.fps > 0 && s.bitrateKbps > 0 && s;
+    });
+    expect(live.fps).toBeGreaterThan(10);
+    expect((await nginx.streams()).has("secretkey1")).toBe(true);
+    expect(pidsMatching("secretkey1")).toEqual([]); // no process holds the key on its command line
+    expect(await pub.exited).toBe(0);
+    await waitState(id, "waiting");
+    expect((await status(id)).bytesOut).toBeGreaterThan(100_000);
+    await waitFor("nginx closed the recording", async () => !(await nginx.streams()).has("secretkey1"));
+    expectDecodableMonotonic(path.join(nginx.recordDir, "secretkey1.flv"), 4);
+  });
+
+  it("ffmpeg -listen 1 accepts it too", async () => {
+    const dest = rtmpDestination(await freePort(), path.join(dir, "ffmpeg.flv"));
+    const id = await createTemplate("ffmpeg", dest.url);
+    const pub = publishRtmp(`${ingest}/live/ffmpeg?vhost=${DOMAIN}`, { seconds: 5 });
+    await waitState(id, "relaying");
+    await pub.exited;
+    await dest.exited;
+    expectDecodableMonotonic(dest.file, 3.5);
+  });
+
+  it("rtmps:// through stunnel with a CA trusted via --tls-ca-file: relays, and what arrives decodes", async () => {
+    const tunnel = await startStunnel(nginx.rtmpPort, ca);
+    try {
+      const id = await createTemplate("tls", `rtmps://localhost:${tunnel.port}/sink/tlskey`);
+      const pub = publishRtmp(`${ingest}/live/tls?vhost=${DOMAIN}`, { seconds: 5 });
+      await waitState(id, "relaying");
+      await pub.exited;
+      await waitState(id, "waiting");
+      await waitFor("nginx closed the recording", async () => !(await nginx.streams()).has("tlskey"));
+      expectDecodableMonotonic(path.join(nginx.recordDir, "tlskey.flv"), 3);
+    } finally {
+      await tunnel.kill();
+    }
+  });
+
+  it("gives specific error codes: ConnectionRefused, DnsFailed, PublishRejected (with the server's reason), Timeout", async () => {
+    const sockets: net.Socket[] = [];
+    const blackhole = net.createServer((s) => sockets.push(s)); // accepts TCP, never speaks RTMP
+    await new Promise<void>((r) => blackhole.listen(0, "127.0.0.1", r));
+    const ids = {
+      ConnectionRefused: await createTemplate("errors", `rtmp://127.0.0.1:${await freePort()}/app/k1`),
+      DnsFailed: await createTemplate("errors", "rtmp://no-such-host.invalid/app/k2"),
+      // nginx-rtmp hangs up on an unknown application, as Twitch does on a wrong key
+      PublishRejected: await createTemplate("errors", `${nginx.rtmpUrl}/no-such-app/k3`),
+      Timeout: await createTemplate("errors", `rtmp://127.0.0.1:${(blackhole.address() as net.AddressInfo).port}/app/k4`),
+    };
+    // two destinations that are one stream name to nginx: the second gets "Already publishing"
+    const first = await createTemplate("busy", `${nginx.rtmpUrl}/sink/busykey?a=1`);
+    const second = await createTemplate("busy", `${nginx.rtmpUrl}/sink/busykey?a=2`);
+    const pubs = [publishRtmp(`${ingest}/live/errors?vhost=${DOMAIN}`, { seconds: 40 }), publishRtmp(`${ingest}/live/busy?vhost=${DOMAIN}`, { seconds: 40 })];
+    const lastErrorOf = (id: string, code: string) => waitFor(code, async () => {
+      const s = await status(id);
+      return s.lastError?.code === code && s;
+    }, 30_000);
+    try {
+      for (const [code, id] of Object.entries(ids)) {
+        const s = await lastErrorOf(id, code);
+        expect(s.lastError.message).not.toMatch(/k[1-4]/);
+      }
+      const busy = await waitFor("one busy relay refused", async () => {
+        const both = [await status(first), await status(second)];
+        return both.some((s) => s.state === "relaying") && both.find((s) => s.lastError?.code === "PublishRejected");
+      }, 30_000);
+      expect(busy.lastError.message).toContain("Already publishing");
+      expect(busy.lastError.message).not.toContain("busykey");
+    } finally {
+      for (const p of pubs) await p.kill();
+      for (const s of sockets) s.destroy();
+      blackhole.close();
+    }
+  }, 60_000);
+});
+
+describe("rtmps:// verification without the CA", () => {
+  it("a certificate no trusted CA signed fails with TlsVerificationFailed and nothing is published", async () => {
+    const ca = makeTestCa();
+    const nginx = await startNginxRtmp({ record: false });
+    const tunnel = await startStunnel(nginx.rtmpPort, ca);
+    const svc = await startService();
+    try {
+      const call = apiClient(svc);
+      const res = await call("POST", `/v1/domains/${DOMAIN}/relay-templates`, { appName: "live", streamName: "untrusted", destinationUrl: `rtmps://localhost:${tunnel.port}/sink/untrustedkey`, mode: "always" });
+      const pub = publishRtmp(`rtmp://127.0.0.1:${svc.ready.rtmpPort}/live/untrusted?vhost=${DOMAIN}`, { seconds: 30 });
+      const s = await waitFor("TlsVerificationFailed", async () => {
+        const st = (await call("GET", `/v1/domains/${DOMAIN}/relay-templates/${res.body.id}/status`)).body;
+        return st.lastError?.code === "TlsVerificationFailed" && st;
+      });
+      expect(s.state).not.toBe("relaying");
+      expect((await nginx.streams()).size).toBe(0);
+      await pub.kill();
+    } finally {
+      await svc.stop();
+      await tunnel.kill();
+      await nginx.stop();
+    }
+  });
+});
