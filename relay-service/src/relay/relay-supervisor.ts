@@ -14,6 +14,14 @@ import type { EventSink } from "../events/event-bus";
 export const STALL_TIMEOUT_MS = 10_000;
 const TICK_MS = 200;
 const RELOAD_DEBOUNCE_MS = 50;
+/**
+ * Relays started per turn of the event loop. A stream with 200 templates going live would
+ * otherwise start them all inside the publisher's own turn; in batches, publishers, API calls
+ * and other tenants' streams get the loop between them.
+ */
+export const STARTS_PER_TURN = 10;
+/** In-process relays reconnect almost for free: retry every 1–2 s for this long before backing off. */
+const FAST_RETRY_FOR_MS = 5 * 60_000;
 
 type Desired =
   | { run: true; stream: LiveStream }
@@ -57,6 +65,9 @@ export class RelaySupervisor {
   private pendingReload?: Promise<void>;
   private readonly selfTarget: ReturnType<typeof selfTargetParser>;
   private finishedBytesOut = 0;
+  /** Relays due to start, in order; drained STARTS_PER_TURN at a time. */
+  private readonly startQueue = new Map<string, Relay>();
+  private drainScheduled = false;
 
   constructor(
     private readonly deps: {
@@ -136,6 +147,7 @@ export class RelaySupervisor {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.startQueue.clear();
     await Promise.all([...this.relays.values()].map((r) => this.stopEngine(r)));
   }
 
@@ -159,6 +171,7 @@ export class RelaySupervisor {
     const t = this.templates.get(id);
     const relay = this.relays.get(id);
     if (!t) {
+      this.startQueue.delete(id);
       if (relay) void this.stopEngine(relay);
       this.relays.delete(id);
       return;
@@ -201,13 +214,14 @@ export class RelaySupervisor {
   }
 
   private track(t: RelayTemplate): Relay {
-    const relay: Relay = { template: t, state: "inactive", since: new Date(), restarts: 0, bytesOutBefore: 0, backoff: new Backoff() };
+    const relay: Relay = { template: t, state: "inactive", since: new Date(), restarts: 0, bytesOutBefore: 0, backoff: new Backoff({ fastRetryForMs: FAST_RETRY_FOR_MS }) };
     this.relays.set(t.id, relay);
     return relay;
   }
 
   private apply(relay: Relay, want: Desired) {
     if (!want.run) {
+      this.startQueue.delete(relay.template.id);
       if (relay.engine) void this.stopEngine(relay);
       relay.retryAt = undefined;
       if (want.state === "error") this.setError(relay, want.code, want.message);
@@ -217,7 +231,39 @@ export class RelaySupervisor {
     }
     if (relay.engine) return this.watch(relay);
     if (relay.retryAt !== undefined && Date.now() < relay.retryAt) return this.setState(relay, "retrying");
-    this.startEngine(relay, want.stream);
+    this.queueStart(relay);
+  }
+
+  private queueStart(relay: Relay) {
+    if (this.startQueue.has(relay.template.id)) return;
+    this.startQueue.set(relay.template.id, relay);
+    this.setState(relay, "starting");
+    this.scheduleDrain();
+  }
+
+  private scheduleDrain() {
+    if (this.drainScheduled || this.startQueue.size === 0) return;
+    this.drainScheduled = true;
+    setImmediate(() => this.drainStarts());
+  }
+
+  /** Starts the next batch, re-checking each relay: its template or stream may have changed meanwhile. */
+  private drainStarts() {
+    this.drainScheduled = false;
+    let started = 0;
+    for (const [id, relay] of this.startQueue) {
+      if (started >= STARTS_PER_TURN) break;
+      this.startQueue.delete(id);
+      if (this.relays.get(id) !== relay || relay.engine) continue;
+      const want = this.desired(relay.template, new Date());
+      if (!want.run) {
+        this.apply(relay, want);
+        continue;
+      }
+      this.startEngine(relay, want.stream);
+      started++;
+    }
+    this.scheduleDrain();
   }
 
   private startEngine(relay: Relay, stream: LiveStream) {
