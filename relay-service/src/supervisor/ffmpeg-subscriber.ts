@@ -4,6 +4,7 @@ import { redactText } from "@liverelay/api";
 import type { Subscriber } from "../hub/subscriber";
 import { ProgressParser, type FfmpegProgress } from "./ffmpeg-progress";
 import { spawnSupervised, terminate } from "./child-process";
+import { spawnQueue } from "./spawn-queue";
 
 const STDERR_TAIL_BYTES = 4_096;
 
@@ -35,12 +36,24 @@ export class FfmpegSubscriber implements Subscriber {
   private stderrTail = "";
   private reason: FfmpegExit | undefined;
   private killing?: Promise<void>;
+  /** Set while the spawn waits in the queue; the stream that arrives meanwhile is held (and counted). */
+  private cancelSpawn?: () => void;
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
 
   constructor(private readonly opts: FfmpegSubscriberOptions) {
     this.name = opts.name;
   }
 
+  /** Queues the spawn (see SpawnQueue); the worker counts as started from now on. */
   start(): void {
+    this.cancelSpawn = spawnQueue.enqueue(() => {
+      this.cancelSpawn = undefined;
+      this.spawn();
+    });
+  }
+
+  private spawn(): void {
     const { onStdout, onProgress } = this.opts;
     const progressArgs = onProgress ? ["-progress", "pipe:3", "-stats_period", "0.5"] : [];
     const args = ["-hide_banner", "-nostdin", "-loglevel", "warning", ...progressArgs, ...this.opts.args];
@@ -61,6 +74,21 @@ export class FfmpegSubscriber implements Subscriber {
     child.once("error", (err) => this.finish({ kind: "failed", message: `cannot start ffmpeg: ${err.message}` }));
     // "close", not "exit": stdout is read to its end before the worker counts as finished.
     child.once("close", (code, signal) => this.finish(this.reason ?? { kind: "failed", message: this.failureMessage(code, signal) }));
+    for (const chunk of this.early) this.stdin.write(chunk);
+    this.early = [];
+    this.earlyBytes = 0;
+  }
+
+  /** Not spawned yet: drop the queued spawn and end now. True when that was the case. */
+  private endBeforeSpawn(): boolean {
+    if (!this.cancelSpawn) return false;
+    this.cancelSpawn();
+    this.cancelSpawn = undefined;
+    this.early = [];
+    this.earlyBytes = 0;
+    const exit = this.reason!;
+    queueMicrotask(() => this.finish(exit));
+    return true;
   }
 
   get pid(): number | undefined {
@@ -68,16 +96,20 @@ export class FfmpegSubscriber implements Subscriber {
   }
 
   write(chunk: Buffer): void {
-    if (this.stdin?.writable) this.stdin.write(chunk);
+    if (this.cancelSpawn) {
+      this.early.push(chunk);
+      this.earlyBytes += chunk.length;
+    } else if (this.stdin?.writable) this.stdin.write(chunk);
   }
 
   queuedBytes(): number {
-    return this.stdin?.writableLength ?? 0;
+    return this.earlyBytes + (this.stdin?.writableLength ?? 0);
   }
 
   /** The hub ends the stream or drops this reader: on EOF ffmpeg drains, finalises its output and exits. */
   close(reason: "ended" | "overflow"): void {
     this.reason ??= reason === "ended" ? { kind: "source-ended" } : { kind: "overflow" };
+    if (this.endBeforeSpawn()) return;
     if (reason === "overflow") void this.kill();
     else this.stdin?.end();
   }
@@ -85,6 +117,7 @@ export class FfmpegSubscriber implements Subscriber {
   /** SIGTERM (ffmpeg then writes its trailers), SIGKILL after a grace period. */
   async stop(): Promise<void> {
     this.reason ??= { kind: "stopped" };
+    if (this.endBeforeSpawn()) return;
     await this.kill();
   }
 
