@@ -100,6 +100,29 @@ describe("in-process RTMP push (the default engine) to real servers", () => {
     }
   });
 
+  it("recovers after a destination outage: media arrives again within a few seconds of the destination's return", async () => {
+    const outage = await startNginxRtmp({ record: false });
+    const id = await createTemplate("outage", `${outage.rtmpUrl}/sink/outagekey`);
+    const pub = publishRtmp(`${ingest}/live/outage?vhost=${DOMAIN}`, { seconds: 60 });
+    let back: NginxRtmp | undefined;
+    try {
+      await waitState(id, "relaying");
+      await outage.stop();
+      await waitFor("retrying", async () => (await status(id)).state === "retrying");
+      await new Promise((r) => setTimeout(r, 5_000));
+      back = await startNginxRtmp({ record: false, rtmpPort: outage.rtmpPort });
+      const t0 = Date.now();
+      await waitFor("media at the destination again", async () => ((await back!.streams()).get("outagekey")?.bytesIn ?? 0) > 50_000, 20_000, 100);
+      const recoveryMs = Date.now() - t0;
+      console.log(`recovery after a 5 s outage: ${recoveryMs} ms`);
+      expect(recoveryMs).toBeLessThan(10_000); // 1–2 s retries: ~2 s on a quiet machine; generous under contention
+      expect((await status(id)).restarts).toBeGreaterThanOrEqual(1);
+    } finally {
+      await pub.kill();
+      await back?.stop();
+    }
+  }, 60_000);
+
   it("gives specific error codes: ConnectionRefused, DnsFailed, PublishRejected (with the server's reason), Timeout", async () => {
     const sockets: net.Socket[] = [];
     const blackhole = net.createServer((s) => sockets.push(s)); // accepts TCP, never speaks RTMP
