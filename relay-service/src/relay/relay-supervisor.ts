@@ -3,6 +3,7 @@ import type { RelayState, RelayStatus, RelayTemplate } from "@liverelay/api";
 import type { StreamHub } from "../hub/stream-hub";
 import type { LiveStream } from "../hub/live-stream";
 import { Backoff } from "../supervisor/backoff";
+import { PacedQueue } from "../supervisor/paced-queue";
 import { protocolMatches } from "./destination";
 import { findRelayLoops, selfTargetParser, type SelfIngest } from "./relay-loops";
 import type { RelayEngine, RelayEngineFactory, RelayExit } from "./relay-engine";
@@ -65,9 +66,9 @@ export class RelaySupervisor {
   private pendingReload?: Promise<void>;
   private readonly selfTarget: ReturnType<typeof selfTargetParser>;
   private finishedBytesOut = 0;
-  /** Relays due to start, in order; drained STARTS_PER_TURN at a time. */
-  private readonly startQueue = new Map<string, Relay>();
-  private drainScheduled = false;
+  /** Relays due to start (template id → cancel), started STARTS_PER_TURN per turn. */
+  private readonly queuedStarts = new Map<string, () => void>();
+  private readonly starts = new PacedQueue(STARTS_PER_TURN);
 
   constructor(
     private readonly deps: {
@@ -147,7 +148,8 @@ export class RelaySupervisor {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    this.startQueue.clear();
+    this.starts.clear();
+    this.queuedStarts.clear();
     await Promise.all([...this.relays.values()].map((r) => this.stopEngine(r)));
   }
 
@@ -171,7 +173,7 @@ export class RelaySupervisor {
     const t = this.templates.get(id);
     const relay = this.relays.get(id);
     if (!t) {
-      this.startQueue.delete(id);
+      this.cancelStart(id);
       if (relay) void this.stopEngine(relay);
       this.relays.delete(id);
       return;
@@ -221,7 +223,7 @@ export class RelaySupervisor {
 
   private apply(relay: Relay, want: Desired) {
     if (!want.run) {
-      this.startQueue.delete(relay.template.id);
+      this.cancelStart(relay.template.id);
       if (relay.engine) void this.stopEngine(relay);
       relay.retryAt = undefined;
       if (want.state === "error") this.setError(relay, want.code, want.message);
@@ -235,35 +237,26 @@ export class RelaySupervisor {
   }
 
   private queueStart(relay: Relay) {
-    if (this.startQueue.has(relay.template.id)) return;
-    this.startQueue.set(relay.template.id, relay);
+    const id = relay.template.id;
+    if (this.queuedStarts.has(id)) return;
+    this.queuedStarts.set(id, this.starts.enqueue(() => {
+      this.queuedStarts.delete(id);
+      this.startQueued(relay);
+    }));
     this.setState(relay, "starting");
-    this.scheduleDrain();
   }
 
-  private scheduleDrain() {
-    if (this.drainScheduled || this.startQueue.size === 0) return;
-    this.drainScheduled = true;
-    setImmediate(() => this.drainStarts());
+  private cancelStart(id: string) {
+    this.queuedStarts.get(id)?.();
+    this.queuedStarts.delete(id);
   }
 
-  /** Starts the next batch, re-checking each relay: its template or stream may have changed meanwhile. */
-  private drainStarts() {
-    this.drainScheduled = false;
-    let started = 0;
-    for (const [id, relay] of this.startQueue) {
-      if (started >= STARTS_PER_TURN) break;
-      this.startQueue.delete(id);
-      if (this.relays.get(id) !== relay || relay.engine) continue;
-      const want = this.desired(relay.template, new Date());
-      if (!want.run) {
-        this.apply(relay, want);
-        continue;
-      }
-      this.startEngine(relay, want.stream);
-      started++;
-    }
-    this.scheduleDrain();
+  /** Re-checked at its turn: the template or the stream may have changed meanwhile. */
+  private startQueued(relay: Relay) {
+    if (this.relays.get(relay.template.id) !== relay || relay.engine) return;
+    const want = this.desired(relay.template, new Date());
+    if (want.run) this.startEngine(relay, want.stream);
+    else this.apply(relay, want);
   }
 
   private startEngine(relay: Relay, stream: LiveStream) {

@@ -4,7 +4,7 @@ import { redactText } from "@liverelay/api";
 import type { Subscriber } from "../hub/subscriber";
 import { ProgressParser, type FfmpegProgress } from "./ffmpeg-progress";
 import { spawnSupervised, terminate } from "./child-process";
-import { spawnQueue } from "./spawn-queue";
+import { spawnQueue } from "./paced-queue";
 
 const STDERR_TAIL_BYTES = 4_096;
 
