@@ -1,5 +1,5 @@
 import type tls from "node:tls";
-import { destinationScheme } from "@liverelay/sdk/schemas";
+import { destinationScheme } from "@liverelay/api";
 import { FfmpegRelay } from "./ffmpeg-relay";
 import type { RelayEngineFactory } from "./relay-engine";
 import { RtmpPushRelay } from "./rtmp-push-relay";
