@@ -13,7 +13,7 @@ const FLAGS = {
   "api-token": { env: "LIVERELAY_API_TOKEN", default: undefined, help: "bearer token for /v1 and /metrics (generated into the data dir when unset)" },
   "max-destinations-per-domain": { env: "LIVERELAY_MAX_DESTINATIONS_PER_DOMAIN", default: "200", help: "relay templates allowed per streaming domain" },
   "default-domain": { env: "LIVERELAY_DEFAULT_DOMAIN", default: "default", help: "domain of streams published without vhost/domain" },
-  "relay-engine": { env: "LIVERELAY_RELAY_ENGINE", default: "in-process", help: "how rtmp/rtmps relays run: in-process (RTMP client in the service) | ffmpeg (one process each)" },
+  "relay-engine": { env: "LIVERELAY_RELAY_ENGINE", default: "in-process", help: "how relays run: in-process (the service's RTMP client and SRT caller) | ffmpeg (one process each)" },
   "tls-ca-file": { env: "LIVERELAY_TLS_CA_FILE", default: undefined, help: "PEM file of extra CAs trusted for rtmps:// destinations (besides the system store)" },
   "log-level": { env: "LIVERELAY_LOG_LEVEL", default: "info", help: "trace | debug | info | warn | error" },
   "max-rtmp-connections": { env: "LIVERELAY_MAX_RTMP_CONNECTIONS", default: "1000", help: "RTMP connections at once; more are closed on connect" },
