@@ -1,4 +1,5 @@
 import type tls from "node:tls";
+import { redactUrl } from "@liverelay/api";
 import { FlvReader, type FlvReaderTag } from "../media/flv-reader";
 import { isAudioSequenceHeader, isVideoSequenceHeader } from "../media/flv";
 import { parseRtmpUrl, RtmpUrlError } from "../rtmp/destination-url";
@@ -129,7 +130,9 @@ export class RtmpPushRelay implements RelayEngine {
 
   private onClosed(err?: PublishError) {
     this.stats(); // final byte count
-    this.finish(this.reason ?? { kind: "failed", code: err?.code ?? "DestinationFailed", message: err?.message ?? "the destination closed the connection" });
+    // The message names where (scheme, host, port, app; the key redacted), then what happened.
+    const where = redactUrl(this.opts.destinationUrl);
+    this.finish(this.reason ?? { kind: "failed", code: err?.code ?? "DestinationFailed", message: `${where}: ${err?.message ?? "the destination closed the connection"}` });
   }
 
   private finish(exit: RelayExit) {

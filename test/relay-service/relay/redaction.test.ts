@@ -4,7 +4,7 @@ import { freePort, publishRtmp, waitFor } from "../../helpers/relay";
 
 const DOMAIN = "keys.example.com";
 
-describe("stream keys stay out of status, metrics, events and logs (real service, real ffmpeg failures)", () => {
+describe("stream keys stay out of status, metrics, events and logs (real service, real failures)", () => {
   let svc: ServiceHandle;
   let call: ReturnType<typeof apiClient>;
 
@@ -15,7 +15,7 @@ describe("stream keys stay out of status, metrics, events and logs (real service
   afterAll(() => svc?.stop());
 
   it("failing destinations of every shape: lastError, /relays, /metrics and the log never show the key or the query", async () => {
-    const closed = await freePort(); // nothing listens: every relay fails with ffmpeg's own error text
+    const closed = await freePort(); // nothing listens: every relay fails
     const destinations = [
       { url: `rtmp://[::1]:${closed}/live/SECRETKEYONE`, secrets: ["SECRETKEYONE"] },
       { url: `rtmp://127.0.0.1:${closed}/live/SECRETKEYTWO?streamkey=SECRETQUERYTWO`, secrets: ["SECRETKEYTWO", "SECRETQUERYTWO"] },
@@ -31,7 +31,7 @@ describe("stream keys stay out of status, metrics, events and logs (real service
     const pub = publishRtmp(`rtmp://127.0.0.1:${svc.ready.rtmpPort}/live/show?vhost=${DOMAIN}`, { seconds: 8 });
     const statuses = await waitFor("every relay failed once", async () => {
       const all = await Promise.all(ids.map(async (id) => (await call("GET", `/v1/domains/${DOMAIN}/relay-templates/${id}/status`)).body));
-      return all.every((s) => s.lastError?.code === "DestinationFailed") && all;
+      return all.every((s) => s.lastError?.code === "ConnectionRefused") && all;
     }, 30_000, 250);
     await pub.kill();
 
