@@ -95,7 +95,7 @@ describe("webhooks to a real receiver on loopback", () => {
     const publisher = publishRtmp(`rtmp://127.0.0.1:${svc.ready.rtmpPort}/live/refused?vhost=${DOMAIN}`, { seconds: 8 });
     const retrying = await waitFor("relay.state_changed → retrying", () => receiver.ofType("relay.state_changed").find((e) => e.data.to === "retrying"), 40_000);
     expect(retrying.data).toMatchObject({ templateId: created.body.id, appName: "live", streamName: "refused" });
-    expect(retrying.data.lastError?.code).toBe("DestinationFailed");
+    expect(retrying.data.lastError?.code).toBe("ConnectionRefused");
     const created_ = receiver.ofType("relay_template.created").find((e) => e.data.templateId === created.body.id);
     expect(created_?.data.destination).toBe(`rtmp://127.0.0.1:${closedPort}/app/***`);
     expect(JSON.stringify(receiver.events)).not.toContain("SECRETKEY");
