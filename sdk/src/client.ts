@@ -1,3 +1,4 @@
+import { realSleep } from "./abort";
 import { Transport } from "./http";
 import { IngestAuthResource } from "./resources/ingest-auth";
 import { QuotaResource } from "./resources/quota";
@@ -18,7 +19,7 @@ export interface ClientOptions {
   baseUrl: string;
   /** The API bearer token. Never appears in an error. */
   token: string;
-  /** Per-attempt deadline. Default 30 000 ms. */
+  /** Deadline of each call, retries and the waits between them included. Default 30 000 ms. */
   timeoutMs?: number;
   /** Retries after the first attempt (connection errors, timeouts, 429, 5xx). Default 3; 0 disables. */
   maxRetries?: number;
@@ -28,8 +29,13 @@ export interface ClientOptions {
   retryMaxDelayMs?: number;
   /** A server's Retry-After is honoured up to this. Default 60 000 ms. */
   maxRetryAfterMs?: number;
-  /** How to wait between retries and polls; replace it in tests to record or skip the waits. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Headers sent with every request (a call's `headers` win). `authorization` cannot be set here: use `token`. */
+  defaultHeaders?: Record<string, string>;
+  /**
+   * How to wait between retries and polls; replace it in tests to record or skip the waits. It
+   * gets the call's signal: the SDK stops waiting on abort either way, honouring it frees a timer.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface LiveRelayClient {
@@ -48,8 +54,6 @@ export interface LiveRelayClient {
 }
 
 const DEFAULTS = { timeoutMs: 30_000, maxRetries: 3, retryBaseDelayMs: 250, retryMaxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function normaliseBaseUrl(raw: unknown): string {
   let url: URL | undefined;
@@ -74,6 +78,16 @@ function nonNegative(name: string, value: number | undefined, fallback: number, 
   return value;
 }
 
+function headerRecord(headers: Record<string, string> | undefined): Record<string, string> {
+  if (headers === undefined) return {};
+  if (typeof headers !== "object" || headers === null) throw new TypeError("defaultHeaders must be an object of header names to strings");
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== "string") throw new TypeError(`defaultHeaders.${name} must be a string`);
+    if (name.toLowerCase() === "authorization") throw new TypeError("defaultHeaders must not set authorization: pass the token as `token`");
+  }
+  return { ...headers };
+}
+
 /** A client for one LiveRelay service. Creates its own HTTP agent; no I/O happens until a call is made. */
 export function createClient(options: ClientOptions): LiveRelayClient {
   const baseUrl = normaliseBaseUrl(options?.baseUrl);
@@ -92,6 +106,7 @@ export function createClient(options: ClientOptions): LiveRelayClient {
       random: Math.random,
     },
     sleep: options.sleep ?? realSleep,
+    defaultHeaders: headerRecord(options.defaultHeaders),
     userAgent: `liverelay-sdk/${SDK_VERSION}`,
   });
   return {

@@ -130,6 +130,16 @@ export class ConnectionError extends LiveRelayError {
   }
 }
 
+/**
+ * The caller's `AbortSignal` fired: before the request was sent, while it was in flight, or
+ * while the SDK waited to retry or to poll again. Never retried. (openai-node's `APIUserAbortError`.)
+ */
+export class LiveRelayAbortError extends LiveRelayError {
+  static {
+    named(this, "LiveRelayAbortError");
+  }
+}
+
 /** A request took longer than `timeoutMs`, or `waitForState` gave up. */
 export class TimeoutError extends LiveRelayError {
   static {

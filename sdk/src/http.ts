@@ -1,7 +1,8 @@
 import { ErrorBody, redactText } from "@liverelay/api";
 import axios, { type AxiosInstance } from "axios";
 import type { z } from "zod";
-import { apiErrorFor, ConnectionError, LiveRelayError, ResponseValidationError, TimeoutError, type ValidationIssue } from "./errors";
+import { abortable, abortError } from "./abort";
+import { apiErrorFor, ConnectionError, LiveRelayAbortError, LiveRelayError, ResponseValidationError, TimeoutError, type ValidationIssue } from "./errors";
 import { methodIsRetryable, parseRetryAfter, retryDelayMs, statusIsRetryable, type BackoffOptions } from "./retry";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -14,14 +15,27 @@ export interface TransportOptions {
   timeoutMs: number;
   maxRetries: number;
   backoff: BackoffOptions;
-  sleep: (ms: number) => Promise<void>;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   userAgent: string;
+  /** Sent with every request, under the request's own `headers`. */
+  defaultHeaders: Record<string, string>;
 }
 
-/** Per-call overrides of the client's settings. */
+/** The last argument of every method: per-call settings. */
 export interface RequestOptions {
+  /** Cancels the call: before it is sent, while it is in flight, or while it waits to retry (LiveRelayAbortError). */
+  signal?: AbortSignal;
+  /**
+   * Deadline of the whole call, in ms: every attempt and every wait between attempts included
+   * (TimeoutError when it passes). Default: the client's `timeoutMs` (30 000 ms).
+   */
   timeoutMs?: number;
+  /** Retries after the first attempt. Default: the client's `maxRetries` (3). */
   maxRetries?: number;
+  /** Extra request headers, over the client's `defaultHeaders`. `authorization` cannot be overridden. */
+  headers?: Record<string, string>;
+  /** Sent as `Idempotency-Key`; a POST that has one is retried like the other methods. */
+  idempotencyKey?: string;
 }
 
 export interface RequestSpec extends RequestOptions {
@@ -30,9 +44,6 @@ export interface RequestSpec extends RequestOptions {
   path: string;
   query?: Query;
   body?: unknown;
-  idempotencyKey?: string;
-  /** Extra request headers (e.g. Range). */
-  headers?: Record<string, string>;
   /** The response body is bytes (a file), not JSON: any media type is accepted. */
   binary?: boolean;
 }
@@ -78,8 +89,9 @@ export class Transport {
     });
   }
 
-  get sleep(): (ms: number) => Promise<void> {
-    return this.o.sleep;
+  /** Waits `ms` (the client's sleep), or rejects with LiveRelayAbortError when `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return abortable(this.o.sleep(ms, signal), signal);
   }
 
   /** A call answered with JSON, parsed with `schema`. */
@@ -148,9 +160,12 @@ export class Transport {
 
   private async send(spec: RequestSpec): Promise<RawResponse> {
     const maxRetries = spec.maxRetries ?? this.o.maxRetries;
+    const timeoutMs = spec.timeoutMs ?? this.o.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     const retryable = methodIsRetryable(spec.method, spec.idempotencyKey);
     for (let attempt = 0; ; attempt++) {
-      const result = await this.attempt(spec);
+      if (spec.signal?.aborted) throw abortError(this.label(spec));
+      const result = await this.attempt(spec, deadline, timeoutMs);
       let error: LiveRelayError;
       let retryAfterMs: number | undefined;
       if (result.kind === "response") {
@@ -162,23 +177,34 @@ export class Transport {
       } else {
         error = result.error;
       }
-      if (!retryable || attempt >= maxRetries) throw error;
-      await this.o.sleep(retryDelayMs(attempt, retryAfterMs, this.o.backoff));
+      if (!retryable || attempt >= maxRetries || error instanceof LiveRelayAbortError) throw error;
+      const delay = retryDelayMs(attempt, retryAfterMs, this.o.backoff);
+      // A retry that could not start before the deadline would only turn this error into a TimeoutError.
+      if (Date.now() + delay >= deadline) throw error;
+      await this.sleep(delay, spec.signal).catch((err: unknown) => {
+        throw err instanceof LiveRelayAbortError ? abortError(this.label(spec)) : err;
+      });
     }
   }
 
-  private async attempt(spec: RequestSpec): Promise<Attempt> {
-    const timeoutMs = spec.timeoutMs ?? this.o.timeoutMs;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    const headers: Record<string, string> = {
-      ...spec.headers,
-      accept: spec.binary ? "*/*" : "application/json",
-      authorization: `Bearer ${this.o.token}`,
-      "user-agent": this.o.userAgent,
-    };
+  private headers(spec: RequestSpec): Record<string, string> {
+    const headers: Record<string, string> = { accept: spec.binary ? "*/*" : "application/json", "user-agent": this.o.userAgent };
+    // Header names are case-insensitive: lowercase them so a caller's `Accept` replaces ours instead of doubling it.
+    for (const extra of [this.o.defaultHeaders, spec.headers ?? {}]) {
+      for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = value;
+    }
+    headers.authorization = `Bearer ${this.o.token}`;
     if (spec.body !== undefined) headers["content-type"] = "application/json";
     if (spec.idempotencyKey !== undefined) headers["idempotency-key"] = spec.idempotencyKey;
+    return headers;
+  }
+
+  private async attempt(spec: RequestSpec, deadline: number, timeoutMs: number): Promise<Attempt> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
+    const onAbort = () => controller.abort();
+    spec.signal?.addEventListener("abort", onAbort, { once: true });
+    const headers = this.headers(spec);
     try {
       const res = await this.axios.request<string | Buffer>({
         method: spec.method,
@@ -194,6 +220,7 @@ export class Transport {
       return { kind: "response", response: { status: res.status, headers: res.headers as Record<string, unknown>, text, data } };
     } catch (err) {
       // The caught error holds the request config (Authorization header, URL, body): keep only its code and message.
+      if (spec.signal?.aborted) return { kind: "failure", error: abortError(this.label(spec)) };
       if (controller.signal.aborted) {
         return { kind: "failure", error: new TimeoutError(`${this.label(spec)}: no response within ${timeoutMs} ms`, timeoutMs) };
       }
@@ -203,6 +230,7 @@ export class Transport {
       return { kind: "failure", error: new ConnectionError(this.scrub(`${this.label(spec)} failed: ${detail}`), systemCode) };
     } finally {
       clearTimeout(timer);
+      spec.signal?.removeEventListener("abort", onAbort);
     }
   }
 

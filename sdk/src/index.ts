@@ -12,10 +12,12 @@ export {
   ConnectionError,
   TimeoutError,
   ResponseValidationError,
+  LiveRelayAbortError,
   type ApiErrorCode,
   type ValidationIssue,
 } from "./errors";
 export type { RequestOptions, BinaryResponse } from "./http";
+export { Page, PagePromise, type PageBody } from "./pagination";
 export type { RelayTemplates, RelayTemplateListParams, RelayTemplateFilters, CreateOptions, WaitForStateOptions } from "./resources/relay-templates";
 export type { Relays } from "./resources/relays";
 export type { Streams } from "./resources/streams";

@@ -166,7 +166,7 @@ describe("SDK against the real service", () => {
       endTime: inHours(2),
     });
     // Nothing publishes live/s: the always-on relay waits for its source, the other is outside its window.
-    const waiting = await client.relayTemplates.waitForState(domain, always.id, "waiting", { timeoutMs: 10_000, intervalMs: 100 });
+    const waiting = await client.relayTemplates.waitForState(domain, always.id, "waiting", { deadlineMs: 10_000, pollIntervalMs: 100 });
     expect(waiting).toMatchObject({ templateId: always.id, state: "waiting", restarts: 0 });
     expect(await client.relayTemplates.status(domain, later.id)).toMatchObject({ templateId: later.id, state: "inactive" });
     const relays = await client.relays.list(domain);
@@ -174,7 +174,7 @@ describe("SDK against the real service", () => {
     expect(await client.streams.list(domain)).toEqual({ items: [] });
     expect(await client.relayTemplates.status(domain, "rt_missing").catch((e: unknown) => e)).toBeInstanceOf(NotFoundError);
 
-    const timedOut = await client.relayTemplates.waitForState(domain, later.id, "relaying", { timeoutMs: 300, intervalMs: 100 }).catch((e: unknown) => e);
+    const timedOut = await client.relayTemplates.waitForState(domain, later.id, "relaying", { deadlineMs: 300, pollIntervalMs: 100 }).catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(TimeoutError);
     expect((timedOut as TimeoutError).message).toContain("state inactive");
   });

@@ -97,8 +97,8 @@ describe("requests", () => {
   });
 });
 
-describe("listAll", () => {
-  it("follows nextCursor over 3 pages with the same filters", async () => {
+describe("list: a page that is also async-iterable", () => {
+  it("for await over list() follows nextCursor over 3 pages with the same filters", async () => {
     const ids = ["rt_1", "rt_2", "rt_3", "rt_4", "rt_5"];
     api()
       .get(TEMPLATES)
@@ -112,7 +112,7 @@ describe("listAll", () => {
       .reply(200, { items: [template({ id: ids[4] })], nextCursor: null });
     const { client } = testClient();
     const seen: string[] = [];
-    for await (const t of client.relayTemplates.listAll(DOMAIN, { streamName: "keynote", limit: 2 })) seen.push(t.id);
+    for await (const t of client.relayTemplates.list(DOMAIN, { streamName: "keynote", limit: 2 })) seen.push(t.id);
     expect(seen).toEqual(ids);
     expect(nock.isDone()).toBe(true);
   });
@@ -120,7 +120,7 @@ describe("listAll", () => {
   it("stops after the page the caller stopped in", async () => {
     api().get(TEMPLATES).reply(200, { items: [template({ id: "rt_1" }), template({ id: "rt_2" })], nextCursor: "c1" });
     const { client } = testClient();
-    for await (const t of client.relayTemplates.listAll(DOMAIN)) {
+    for await (const t of client.relayTemplates.list(DOMAIN)) {
       expect(t.id).toBe("rt_1");
       break;
     }
@@ -131,13 +131,56 @@ describe("listAll", () => {
     api().get(TEMPLATES).reply(200, { items: [], nextCursor: null });
     const { client } = testClient();
     const all: RelayTemplate[] = [];
-    for await (const t of client.relayTemplates.listAll(DOMAIN)) all.push(t);
+    for await (const t of client.relayTemplates.list(DOMAIN)) all.push(t);
     expect(all).toEqual([]);
 
     api().get(TEMPLATES).reply(200, { items: [template()], nextCursor: "same" });
     api().get(TEMPLATES).query({ cursor: "same" }).reply(200, { items: [template()], nextCursor: "same" });
-    for await (const t of client.relayTemplates.listAll(DOMAIN)) all.push(t);
+    for await (const t of client.relayTemplates.list(DOMAIN)) all.push(t);
     expect(all).toHaveLength(2);
+  });
+
+  it("await list() is the first page: hasNextPage() / getNextPage(), and iterating a page goes on from it", async () => {
+    api().get(TEMPLATES).query({ limit: "1" }).reply(200, { items: [template({ id: "rt_1" })], nextCursor: "c1" });
+    api().get(TEMPLATES).query({ limit: "1", cursor: "c1" }).reply(200, { items: [template({ id: "rt_2" })], nextCursor: "c2" });
+    api().get(TEMPLATES).query({ limit: "1", cursor: "c2" }).reply(200, { items: [template({ id: "rt_3" })], nextCursor: null });
+    const { client } = testClient();
+    const first = await client.relayTemplates.list(DOMAIN, { limit: 1 });
+    expect(first.items.map((t) => t.id)).toEqual(["rt_1"]);
+    expect(first.nextCursor).toBe("c1");
+    expect(first.hasNextPage()).toBe(true);
+    const second = await first.getNextPage();
+    expect(second.items.map((t) => t.id)).toEqual(["rt_2"]);
+    const last = await second.getNextPage();
+    expect(last.hasNextPage()).toBe(false);
+    await expect(last.getNextPage()).rejects.toThrow(/last page/);
+    expect(JSON.parse(JSON.stringify(last))).toEqual({ items: [template({ id: "rt_3" })], nextCursor: null });
+    expect(nock.isDone()).toBe(true);
+    // Iterating a page yields its items and those of the pages after it (fetched again).
+    api().get(TEMPLATES).query({ limit: "1", cursor: "c2" }).reply(200, { items: [template({ id: "rt_3" })], nextCursor: null });
+    const rest: string[] = [];
+    for await (const t of second) rest.push(t.id);
+    expect(rest).toEqual(["rt_2", "rt_3"]);
+  });
+
+  it("sends nothing until awaited or iterated, and only once however often it is awaited", async () => {
+    const scope = api().get(TEMPLATES).reply(200, { items: [template()], nextCursor: null });
+    const { client } = testClient();
+    const pending = client.relayTemplates.list(DOMAIN);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(scope.isDone()).toBe(false);
+    const [a, b] = await Promise.all([pending, pending]);
+    expect(a).toBe(b);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("listAll is kept as a deprecated alias of iterating list()", async () => {
+    api().get(TEMPLATES).query({ streamName: "keynote" }).reply(200, { items: [template({ id: "rt_1" })], nextCursor: "c1" });
+    api().get(TEMPLATES).query({ streamName: "keynote", cursor: "c1" }).reply(200, { items: [template({ id: "rt_2" })], nextCursor: null });
+    const { client } = testClient();
+    const seen: string[] = [];
+    for await (const t of client.relayTemplates.listAll(DOMAIN, { streamName: "keynote" })) seen.push(t.id);
+    expect(seen).toEqual(["rt_1", "rt_2"]);
   });
 });
 
@@ -153,7 +196,7 @@ describe("relay status, relays, streams, ingest auth", () => {
     api().get(`${TEMPLATES}/rt_abc/status`).reply(200, status("starting"));
     api().get(`${TEMPLATES}/rt_abc/status`).reply(200, status("relaying"));
     const { client, sleeps } = testClient();
-    const reached = await client.relayTemplates.waitForState(DOMAIN, "rt_abc", "relaying", { timeoutMs: 10_000, intervalMs: 250 });
+    const reached = await client.relayTemplates.waitForState(DOMAIN, "rt_abc", "relaying", { deadlineMs: 10_000, pollIntervalMs: 250 });
     expect(reached.state).toBe("relaying");
     expect(sleeps).toEqual([250, 250]);
   });
@@ -161,7 +204,7 @@ describe("relay status, relays, streams, ingest auth", () => {
   it("waitForState accepts several states", async () => {
     api().get(`${TEMPLATES}/rt_abc/status`).reply(200, status("error", { lastError: { code: "DestinationRefused", message: "refused", at: "2026-11-01T09:00:00Z" } }));
     const { client } = testClient();
-    const reached = await client.relayTemplates.waitForState(DOMAIN, "rt_abc", ["relaying", "error"], { timeoutMs: 1_000 });
+    const reached = await client.relayTemplates.waitForState(DOMAIN, "rt_abc", ["relaying", "error"], { deadlineMs: 1_000 });
     expect(reached.lastError?.code).toBe("DestinationRefused");
   });
 
@@ -172,7 +215,7 @@ describe("relay status, relays, streams, ingest auth", () => {
       .reply(200, status("retrying", { lastError: { code: "Exited", message: `ffmpeg failed on ${DEST}`, at: "2026-11-01T09:00:00Z" } }));
     const client = createClient({ baseUrl: BASE, token: TOKEN });
     const started = Date.now();
-    const err = await caught(() => client.relayTemplates.waitForState(DOMAIN, "rt_abc", "relaying", { timeoutMs: 150, intervalMs: 20 }));
+    const err = await caught(() => client.relayTemplates.waitForState(DOMAIN, "rt_abc", "relaying", { deadlineMs: 150, pollIntervalMs: 20 }));
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err.message).toBe(
@@ -183,7 +226,7 @@ describe("relay status, relays, streams, ingest auth", () => {
   it("waitForState stops at an API error", async () => {
     api().get(`${TEMPLATES}/rt_abc/status`).reply(404, errorBody("NotFound", "relay template rt_abc does not exist in this domain"));
     const { client } = testClient();
-    expect(await caught(() => client.relayTemplates.waitForState(DOMAIN, "rt_abc", "relaying", { timeoutMs: 5_000 }))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => client.relayTemplates.waitForState(DOMAIN, "rt_abc", "relaying", { deadlineMs: 5_000 }))).toBeInstanceOf(NotFoundError);
   });
 
   it("relays.list and streams.list", async () => {

@@ -91,12 +91,36 @@ describe("retries", () => {
     expect(sleeps).toHaveLength(2);
   });
 
-  it("a timeout is retried, then TimeoutError", async () => {
-    const scope = api().get(`/v1/domains/${DOMAIN}/quota`).times(2).delay(1_000).reply(200, { destinationUrls: { used: 0, limit: 1 } });
+  it("timeoutMs is the deadline of the whole call: a slow attempt ends it with TimeoutError, no retry", async () => {
+    for (let i = 0; i < 2; i++) api().get(`/v1/domains/${DOMAIN}/quota`).delay(1_000).reply(200, { destinationUrls: { used: 0, limit: 1 } });
     const { client, sleeps } = testClient({ timeoutMs: 50, maxRetries: 1 });
     expect(await caught(() => client.quota.get(DOMAIN))).toBeInstanceOf(TimeoutError);
-    expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("the deadline spans the attempts: a later one gets only what is left, and none follows it", async () => {
+    api().get(`/v1/domains/${DOMAIN}/quota`).reply(503, unavailable);
+    api().get(`/v1/domains/${DOMAIN}/quota`).delay(3_000).reply(200, { destinationUrls: { used: 0, limit: 1 } });
+    // With a timeout per attempt, this third attempt would run and succeed.
+    api().get(`/v1/domains/${DOMAIN}/quota`).reply(200, { destinationUrls: { used: 0, limit: 1 } });
+    const { client, sleeps } = testClient({ timeoutMs: 400, maxRetries: 3 });
+    const err = await caught(() => client.quota.get(DOMAIN));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err).toMatchObject({ timeoutMs: 400 });
     expect(sleeps).toHaveLength(1);
+    expect(nock.pendingMocks()).toHaveLength(1);
+  });
+
+  it("a backoff that would pass the deadline is not waited: the last error is thrown at once", async () => {
+    api().get(`${TEMPLATES}/rt_abc`).reply(429, errorBody("RateLimited", "slow down"), { "retry-after": "120" });
+    api().get(`${TEMPLATES}/rt_abc`).reply(200, template());
+    const { client, sleeps } = testClient({ timeoutMs: 30_000 });
+    const err = await caught(() => client.relayTemplates.get(DOMAIN, "rt_abc"));
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err).toMatchObject({ retryAfterMs: 120_000 });
+    expect(sleeps).toEqual([]);
+    expect(nock.pendingMocks()).toHaveLength(1);
   });
 });
 
@@ -183,7 +207,7 @@ describe("backoff and Retry-After", () => {
     api().get(`${TEMPLATES}/rt_abc`).reply(503, unavailable, { "retry-after": inTenSeconds });
     api().get(`${TEMPLATES}/rt_abc`).reply(429, errorBody("RateLimited", "slow down"), { "retry-after": "3600" });
     api().get(`${TEMPLATES}/rt_abc`).reply(200, template());
-    const { client, sleeps } = testClient();
+    const { client, sleeps } = testClient({ timeoutMs: 120_000 });
     await client.relayTemplates.get(DOMAIN, "rt_abc");
     expect(sleeps[0]).toBeGreaterThan(8_000);
     expect(sleeps[0]).toBeLessThanOrEqual(10_000);

@@ -1,5 +1,5 @@
-import { paginate } from "../paginate";
 import { segment, type BinaryResponse, type RequestOptions, type Transport } from "../http";
+import { PagePromise } from "../pagination";
 import { RecordingList, type Recording, type RecordingListQuery } from "@liverelay/api";
 
 /** Filters and paging of `list`; `limit` is the page size (1–200, default 50). */
@@ -19,15 +19,18 @@ const recordingPath = (domain: string, id: string) => `${recordingsPath(domain)}
 export class Recordings {
   constructor(private readonly http: Transport) {}
 
-  /** One page, oldest first: `{ items, nextCursor }`. */
-  async list(domain: string, params: RecordingListParams = {}, options?: RequestOptions): Promise<RecordingList> {
-    const { appName, streamName, limit, cursor } = params;
-    return this.http.json(RecordingList, { ...options, method: "GET", path: recordingsPath(domain), query: { appName, streamName, limit, cursor } });
+  /** Oldest first. `await` it for one page, or `for await` over it for every matching recording. */
+  list(domain: string, params: RecordingListParams = {}, options?: RequestOptions): PagePromise<Recording> {
+    const { appName, streamName, limit, cursor: start } = params;
+    const path = recordingsPath(domain);
+    const fetchPage = (cursor: string | undefined): Promise<RecordingList> =>
+      this.http.json(RecordingList, { ...options, method: "GET", path, query: { appName, streamName, limit, cursor } });
+    return new PagePromise(fetchPage, start);
   }
 
-  /** Every matching recording, page after page. */
+  /** @deprecated Iterate `list()` instead: `for await (const r of client.recordings.list(domain, filters))`. */
   async *listAll(domain: string, filters: RecordingFilters = {}, options?: RequestOptions): AsyncGenerator<Recording, void, undefined> {
-    yield* paginate((cursor) => this.list(domain, { ...filters, cursor }, options));
+    yield* this.list(domain, filters, options);
   }
 
   /**
@@ -36,7 +39,7 @@ export class Recordings {
    */
   async download(domain: string, id: string, options: DownloadOptions = {}): Promise<BinaryResponse> {
     const { range, ...rest } = options;
-    const headers = range ? { range: `bytes=${range.start}-${range.end ?? ""}` } : undefined;
+    const headers = range ? { ...rest.headers, range: `bytes=${range.start}-${range.end ?? ""}` } : rest.headers;
     return this.http.bytes({ ...rest, method: "GET", path: `${recordingPath(domain, id)}/file`, headers });
   }
 

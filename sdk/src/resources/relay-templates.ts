@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { TimeoutError } from "../errors";
-import { paginate } from "../paginate";
 import { segment, type RequestOptions, type Transport } from "../http";
+import { PagePromise } from "../pagination";
 import {
   RelayStatus,
   RelayTemplate,
@@ -17,7 +17,7 @@ export type RelayTemplateListParams = Omit<RelayTemplateListQuery, "limit"> & { 
 /** The filters of `listAll`, which follows `nextCursor` itself. */
 export type RelayTemplateFilters = Omit<RelayTemplateListParams, "cursor">;
 
-export interface CreateOptions extends RequestOptions {
+export interface CreateOptions extends Omit<RequestOptions, "idempotencyKey"> {
   /**
    * Sent as `Idempotency-Key`, so that a retried create (by the SDK or by you, within 24 h)
    * returns the first template instead of a 409. Default: a random UUID per `create` call;
@@ -26,11 +26,12 @@ export interface CreateOptions extends RequestOptions {
   idempotencyKey?: string | false;
 }
 
-export interface WaitForStateOptions extends RequestOptions {
-  /** Give up (TimeoutError) after this long. */
-  timeoutMs: number;
+/** `timeoutMs`, `maxRetries` and `headers` apply to each status poll; `signal` to the whole wait. */
+export interface WaitForStateOptions extends Omit<RequestOptions, "idempotencyKey"> {
+  /** Give up (TimeoutError) after this long, in ms. */
+  deadlineMs: number;
   /** Time between status polls. Default 1000 ms. */
-  intervalMs?: number;
+  pollIntervalMs?: number;
 }
 
 const templatesPath = (domain: string) => `/v1/domains/${segment(domain, "domain")}/relay-templates`;
@@ -50,20 +51,22 @@ export class RelayTemplates {
     return this.http.json(RelayTemplate, { ...options, method: "GET", path: templatePath(domain, id) });
   }
 
-  /** One page: `{ items, nextCursor }`; pass `nextCursor` back as `cursor` for the next (null on the last). */
-  async list(domain: string, params: RelayTemplateListParams = {}, options?: RequestOptions): Promise<RelayTemplateList> {
-    const { appName, streamName, destinationUrl, limit, cursor } = params;
-    return this.http.json(RelayTemplateList, {
-      ...options,
-      method: "GET",
-      path: templatesPath(domain),
-      query: { appName, streamName, destinationUrl, limit, cursor },
-    });
+  /**
+   * `await` it for one page (`items`, `nextCursor`, `hasNextPage()`, `getNextPage()`), or
+   * `for await (const t of client.relayTemplates.list(domain))` for every matching template,
+   * page after page (`limit` is the page size, `cursor` where to start).
+   */
+  list(domain: string, params: RelayTemplateListParams = {}, options?: RequestOptions): PagePromise<RelayTemplate> {
+    const { appName, streamName, destinationUrl, limit, cursor: start } = params;
+    const path = templatesPath(domain);
+    const fetchPage = (cursor: string | undefined): Promise<RelayTemplateList> =>
+      this.http.json(RelayTemplateList, { ...options, method: "GET", path, query: { appName, streamName, destinationUrl, limit, cursor } });
+    return new PagePromise(fetchPage, start);
   }
 
-  /** Every matching template, page after page (`limit` is the page size). */
+  /** @deprecated Iterate `list()` instead: `for await (const t of client.relayTemplates.list(domain, filters))`. */
   async *listAll(domain: string, filters: RelayTemplateFilters = {}, options?: RequestOptions): AsyncGenerator<RelayTemplate, void, undefined> {
-    yield* paginate((cursor) => this.list(domain, { ...filters, cursor }, options));
+    yield* this.list(domain, filters, options);
   }
 
   /** Changes the schedule or description; identity fields answer BadRequestError with code ImmutableField. */
@@ -82,12 +85,17 @@ export class RelayTemplates {
 
   /**
    * Polls `status` until the relay is in `state` (or one of several), and returns that status.
-   * Throws TimeoutError after `timeoutMs`; API errors (NotFoundError…) end the wait at once.
+   * Throws TimeoutError after `deadlineMs`, LiveRelayAbortError when `signal` aborts; API errors
+   * (NotFoundError…) end the wait at once.
    */
   async waitForState(domain: string, id: string, state: RelayState | RelayState[], options: WaitForStateOptions): Promise<RelayStatus> {
-    const { timeoutMs, intervalMs = 1000, ...requestOptions } = options;
+    const { deadlineMs, pollIntervalMs = 1000, ...requestOptions } = options ?? {};
+    if (typeof deadlineMs !== "number" || !(deadlineMs >= 0)) {
+      // Before 0.2 the deadline was called `timeoutMs`, which now is each poll's own timeout.
+      throw new TypeError("waitForState needs options.deadlineMs (a number of ms); timeoutMs is each poll's timeout");
+    }
     const wanted: RelayState[] = Array.isArray(state) ? state : [state];
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + deadlineMs;
     for (;;) {
       const status = await this.status(domain, id, requestOptions);
       if (wanted.includes(status.state)) return status;
@@ -96,11 +104,11 @@ export class RelayTemplates {
         // The relay's error message comes last: redaction treats everything after a URL up to a space as part of it.
         const error = status.lastError ? `; last error ${status.lastError.code}: ${status.lastError.message}` : "";
         throw new TimeoutError(
-          this.http.scrub(`relay template ${id} did not reach ${wanted.join(" or ")} within ${timeoutMs} ms: state ${status.state}${error}`),
-          timeoutMs,
+          this.http.scrub(`relay template ${id} did not reach ${wanted.join(" or ")} within ${deadlineMs} ms: state ${status.state}${error}`),
+          deadlineMs,
         );
       }
-      await this.http.sleep(Math.min(intervalMs, left));
+      await this.http.sleep(Math.min(pollIntervalMs, left), requestOptions.signal);
     }
   }
 }
