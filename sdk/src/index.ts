@@ -31,5 +31,29 @@ export type { Webhooks } from "./resources/webhooks";
 export type { Events, EventStreamOptions } from "./resources/events";
 export type { Processing } from "./resources/processing";
 export { SDK_VERSION } from "./version";
+// The responses as the SDK types and validates them (discriminated, forward-compatible): these
+// names win over the contract's own schemas of the same name, re-exported below.
+export {
+  RelayTemplate,
+  RelayTemplateList,
+  RelayState,
+  RelayStatus,
+  RelayStatusList,
+  LiveStream,
+  LiveStreamList,
+  Recording,
+  RecordingList,
+  isKnownRelayState,
+  isKnownRelayStatus,
+  type Open,
+  type AlwaysRelayTemplate,
+  type TimeRelayTemplate,
+  type KnownRelayState,
+  type RelayError,
+  type ErrorRelayStatus,
+  type OtherRelayStatus,
+  type UnknownRelayStatus,
+  type KnownRelayStatus,
+} from "./responses";
 // The API contract (schemas, their types, error codes, redaction), re-exported for one-import use.
 export * from "@liverelay/api";

@@ -29,7 +29,7 @@ describe("@liverelay/api package", () => {
   it("the SDK re-exports the same schema objects (one zod instance, one contract)", () => {
     const api = require("@liverelay/api");
     const sdk = require("@liverelay/sdk");
-    expect(sdk.RelayTemplate).toBe(api.RelayTemplate);
+    expect(sdk.RelayTemplateCreate).toBe(api.RelayTemplateCreate);
     expect(sdk.redactUrl).toBe(api.redactUrl);
     expect(api.ErrorCode.options).toContain("NotFound");
   });

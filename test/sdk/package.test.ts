@@ -19,7 +19,7 @@ describe("@liverelay/sdk package (built)", () => {
     expect(typeof sdk.createClient).toBe("function");
     expect(typeof sdk.redactUrl).toBe("function");
     expect(sdk.NotFoundError).toBe(errors.NotFoundError);
-    expect(sdk.RelayTemplate).toBe(schemas.RelayTemplate);
+    expect(sdk.RelayTemplateCreate).toBe(schemas.RelayTemplateCreate);
     expect(typeof schemas.RelayStatus.parse).toBe("function");
     expect(new sdk.QuotaExceededError({ status: 409, code: "QuotaExceeded", message: "full" })).toBeInstanceOf(sdk.ConflictError);
   });

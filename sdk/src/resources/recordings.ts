@@ -1,6 +1,7 @@
 import { segment, type BinaryResponse, type RequestOptions, type Transport } from "../http";
 import { PagePromise } from "../pagination";
-import { RecordingList, type Recording, type RecordingListQuery } from "@liverelay/api";
+import type { RecordingListQuery } from "@liverelay/api";
+import { RecordingList, type Recording } from "../responses";
 
 /** Filters and paging of `list`; `limit` is the page size (1–200, default 50). */
 export type RecordingListParams = Omit<RecordingListQuery, "limit"> & { limit?: number };

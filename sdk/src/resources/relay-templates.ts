@@ -2,15 +2,8 @@ import crypto from "node:crypto";
 import { TimeoutError } from "../errors";
 import { segment, type RequestOptions, type Transport } from "../http";
 import { PagePromise } from "../pagination";
-import {
-  RelayStatus,
-  RelayTemplate,
-  RelayTemplateList,
-  type RelayState,
-  type RelayTemplateCreate,
-  type RelayTemplateListQuery,
-  type RelayTemplatePatch,
-} from "@liverelay/api";
+import type { RelayTemplateCreate, RelayTemplateListQuery, RelayTemplatePatch } from "@liverelay/api";
+import { RelayStatus, RelayTemplate, RelayTemplateList, type RelayState } from "../responses";
 
 /** Filters and paging of `list`; `limit` is the page size (1–200, default 50). */
 export type RelayTemplateListParams = Omit<RelayTemplateListQuery, "limit"> & { limit?: number };

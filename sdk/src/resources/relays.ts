@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { RelayStatusList } from "@liverelay/api";
+import { RelayStatusList } from "../responses";
 
 /** `client.relays`: the live state of every relay in a domain. */
 export class Relays {

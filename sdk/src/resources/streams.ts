@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { LiveStreamList } from "@liverelay/api";
+import { LiveStreamList } from "../responses";
 
 /** `client.streams`: the streams being published to a domain right now. */
 export class Streams {
