@@ -124,7 +124,7 @@ export class Transport {
       const res = await this.axios.request<NodeJS.ReadableStream & AsyncIterable<Buffer>>({
         method: spec.method,
         url: this.o.baseUrl + spec.path + queryString(spec.query),
-        headers: { ...spec.headers, accept: "text/event-stream", authorization: `Bearer ${this.o.token}`, "user-agent": this.o.userAgent },
+        headers: { ...this.headers(spec), accept: "text/event-stream" },
         signal,
         responseType: "stream",
       });

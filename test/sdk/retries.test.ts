@@ -256,9 +256,12 @@ describe("backoff and Retry-After", () => {
   it("retryBaseDelayMs makes real backoff short", async () => {
     api().get(`${TEMPLATES}/rt_abc`).times(3).reply(500, unavailable);
     api().get(`${TEMPLATES}/rt_abc`).reply(200, template());
-    const client = createClient({ baseUrl: BASE, token: TOKEN, retryBaseDelayMs: 1 });
-    const started = Date.now();
+    // The waits are asked for, then really waited (no wall-clock bound: the machine may be busy).
+    const waits: number[] = [];
+    const sleep = (ms: number) => (waits.push(ms), new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const client = createClient({ baseUrl: BASE, token: TOKEN, retryBaseDelayMs: 1, sleep });
     await client.relayTemplates.get(DOMAIN, "rt_abc");
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(waits).toHaveLength(3);
+    waits.forEach((ms, attempt) => expect(ms).toBeLessThan(2 ** attempt));
   });
 });

@@ -66,7 +66,7 @@ export class Events {
       }
       if (signal.aborted) return;
       // The service ended the stream (restart) or the connection dropped: resume after the last event.
-      await this.http.sleep(options.reconnectDelayMs ?? 1_000);
+      await this.http.sleep(options.reconnectDelayMs ?? 1_000, signal).catch(() => undefined); // aborted: the loop ends
     }
   }
 }
