@@ -4,7 +4,8 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
 import { codecs, probe, publishRtmp, waitFor, type Proc } from "../../helpers/relay";
-import { DOMAIN, decodeErrors, mediaApi, workerPids, type Worker } from "./support";
+import { startProcess } from "../../helpers/media";
+import { DOMAIN, decodeErrors, mediaApi, waitLive, workerPids, type Worker } from "./support";
 
 /** Where the rendition is relayed: this service's own ingest, in another domain (it takes a reconnect, unlike `ffmpeg -listen`). */
 const RELAYED = "relayed.example.com";
@@ -129,6 +130,38 @@ describe("media workers: status, stall detection and restart (real ffmpeg on loo
     const first = path.join(svc.dataDir, "recordings", DOMAIN, "live", "cam", fs.readdirSync(path.join(svc.dataDir, "recordings", DOMAIN, "live", "cam")).sort()[0]);
     expect(codecs(probe(first))).toEqual(["audio:aac", "video:h264"]);
     expect(decodeErrors(first)).toBe("");
+  });
+
+  it("an audio-only stream's transcoder and snapshotter wait in error (NoVideo); a rendition name published directly is RenditionNameTaken", async () => {
+    expect((await api.setSnapshots("side", { intervalSeconds: 1, keep: 1 })).status).toBe(200);
+    expect((await api.putTemplate("t2", { ...TINY, appName: "side" })).status).toBe(200);
+    const ingest = (stream: string) => `rtmp://127.0.0.1:${svc.ready.rtmpPort}/side/${stream}?vhost=${DOMAIN}`;
+    const radio = startProcess("ffmpeg", ["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "12", "-c:a", "aac", "-f", "flv", ingest("radio")]);
+    const direct = publishRtmp(ingest("two_t2"), { seconds: 12, size: "320x180", rate: 25 });
+    try {
+      await waitLive(api, "two_t2");
+      const two = publishRtmp(ingest("two"), { seconds: 8, size: "320x180", rate: 25 });
+      try {
+        const audioOnly = await waitFor("radio's workers in error", async () => {
+          const w = await api.processing("side", "radio");
+          return w.transcoder?.state === "error" && w.snapshotter?.state === "error" && w;
+        }, 20_000);
+        expect(audioOnly.transcoder!.lastError).toMatchObject({ code: "NoVideo" });
+        expect(audioOnly.snapshotter!.lastError).toMatchObject({ code: "NoVideo" });
+        expect(audioOnly.transcoder!.restarts).toBe(0);
+        const taken = await waitFor("two's transcoder in error", async () => {
+          const w = await api.processing("side", "two");
+          return w.transcoder?.state === "error" && w.snapshotter?.state === "running" && w;
+        }, 20_000);
+        expect(taken.transcoder!.lastError).toMatchObject({ code: "RenditionNameTaken" });
+        expect(taken.transcoder!.lastError!.message).toContain("two_t2 is already live");
+      } finally {
+        await two.kill();
+      }
+    } finally {
+      radio.child.kill();
+      await Promise.all([radio.exited, direct.kill()]);
+    }
   });
 });
 
