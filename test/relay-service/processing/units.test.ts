@@ -7,6 +7,9 @@ import { FlvReader, type FlvReaderTag } from "../../../relay-service/src/media/f
 import { fileReply } from "../../../relay-service/src/api/file-reply";
 import { ApiProblem } from "../../../relay-service/src/api/errors";
 import { transcodeArgs } from "../../../relay-service/src/processing/transcoder";
+import { Snapshotter } from "../../../relay-service/src/processing/snapshotter";
+import type { LiveStream } from "../../../relay-service/src/hub/live-stream";
+import type { SnapshotConfig } from "@liverelay/api";
 
 describe("FlvReader", () => {
   const tags: FlvReaderTag[] = [
@@ -79,5 +82,15 @@ describe("transcodeArgs", () => {
     expect(args).toContain("-force_key_frames expr:gte(t,n_forced*2)");
     expect(args).toContain("-c:a aac -b:a 96k");
     expect(args).toMatch(/-f mpegts pipe:1$/);
+  });
+});
+
+describe("stall timeouts", () => {
+  const snapshotter = (intervalSeconds: number) => new Snapshotter({} as LiveStream, { intervalSeconds, keep: 1 } as SnapshotConfig, os.tmpdir());
+
+  it("a snapshotter is stalled after three missed images, never sooner than the base timeout", () => {
+    expect(snapshotter(1).stallTimeoutMs(10_000)).toBe(10_000);
+    expect(snapshotter(5).stallTimeoutMs(10_000)).toBe(15_000);
+    expect(snapshotter(60).stallTimeoutMs(10_000)).toBe(180_000);
   });
 });
