@@ -285,6 +285,13 @@ async function adoptOrRefuse(c: LiveRelayClient, news: ProviderInputs, conflict:
   let existing: ApiTemplate | undefined;
   try {
     existing = await findExisting(c, news);
+  } catch (err) {
+    throw failure("adopting", news, err);
+  }
+  if (existing && managedHere()[refOf(news.endpoint, existing.id)] !== undefined) {
+    throw failure("adopting", news, new Error(`relay template ${existing.id} is managed by another resource of this stack`), "One template can belong to one resource: remove one of the two declarations");
+  }
+  try {
     if (existing) return await converge(c, existing, news);
   } catch (err) {
     throw failure("adopting", news, err);
@@ -311,6 +318,11 @@ async function createTemplate(news: ProviderInputs): Promise<CreateResult<RelayT
 /** Which resource of this deployment (by its key) created or adopted each template: see `delete`. */
 function claims(): Record<string, string> {
   return claimsOfDeployment("RelayTemplate");
+}
+
+/** The templates that resources of this deployment already manage (their diff ran), by the key of each. */
+function managedHere(): Record<string, string> {
+  return claimsOfDeployment("RelayTemplate:managed");
 }
 
 /** The inputs that describe the template `outs` holds: what `read` hands back, so that drift shows per property. */
@@ -346,7 +358,17 @@ export const relayTemplateProvider: ResourceProvider<ProviderInputs, RelayTempla
     return { inputs: inputs as unknown as ProviderInputs, failures };
   },
 
-  async diff(_id: string, olds: RelayTemplateOutputs, news: ProviderInputs): Promise<DiffResult> {
+  async diff(id: string, olds: RelayTemplateOutputs, news: ProviderInputs): Promise<DiffResult> {
+    // Two resources of one stack holding one template (one of them adopted it in this deployment):
+    // a later delete of either would pull it from under the other.
+    const ref = refOf(olds.endpoint, id);
+    const holder = claims()[ref];
+    if (holder !== undefined && holder !== (olds.__idempotencyKey ?? "")) {
+      throw new Error(
+        `LiveRelay: relay template ${id} for ${label(olds)} was adopted by another resource of this stack in this run; one template can belong to one resource: remove the adopting one from the program and from the state (\`pulumi state delete <its urn>\`), else deleting either one deletes the template of both`,
+      );
+    }
+    managedHere()[ref] = olds.__idempotencyKey ?? "";
     const o = olds as unknown as Record<string, unknown>;
     const n = news as unknown as Record<string, unknown>;
     const differs = (f: string) => isUnknown(n[f]) || !same(f, o[f], n[f]);

@@ -262,6 +262,18 @@ describe("create, read, update, delete against the service", () => {
     expect((await client.relayTemplates.get(DOMAIN, replaced.id)).destinationUrl).toBe(dest("repl"));
   });
 
+  it("two resources of one stack declaring one template: whichever of adopt and the other's diff runs second fails", async () => {
+    const first = await provider.create((await check(inputs({ ...future(), destinationUrl: dest("twice"), __idempotencyKey: "pulumi-test-one" }))).inputs!);
+    await provider.diff!(first.id, first.outs!, first.outs!);
+    const second = (await check(inputs({ ...future(), destinationUrl: dest("twice"), adopt: true, __idempotencyKey: "pulumi-test-two" }))).inputs!;
+    await expect(provider.create(second)).rejects.toThrow(/adopting relay template .* managed by another resource of this stack\. .*remove one of the two declarations/);
+
+    const third = await provider.create((await check(inputs({ ...future(), destinationUrl: dest("twice-b"), __idempotencyKey: "pulumi-test-three" }))).inputs!);
+    const adopted = await provider.create((await check(inputs({ ...future(), destinationUrl: dest("twice-b"), adopt: true, __idempotencyKey: "pulumi-test-four" }))).inputs!);
+    expect(adopted.id).toBe(third.id);
+    await expect(provider.diff!(third.id, third.outs!, third.outs!)).rejects.toThrow(/was adopted by another resource of this stack in this run/);
+  });
+
   it("a rename followed by `adopt: true`: the old name's delete leaves the template to the new name", async () => {
     const before = await provider.create((await check(inputs({ ...future(), destinationUrl: dest("rename"), __idempotencyKey: "pulumi-test-before" }))).inputs!);
     const after = await provider.create((await check(inputs({ ...future(), destinationUrl: dest("rename"), adopt: true, __idempotencyKey: "pulumi-test-after" }))).inputs!);
