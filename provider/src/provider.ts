@@ -8,7 +8,11 @@
  *   (sha256 of the previous one), so a replacement never replays the create of what it replaces,
  *   while a run that crashed and is run again computes the same key and gets the same template.
  * - `__keepsIdentity`: the resource exists with the same identity on the same service, so a create
- *   for it (a forced replacement) competes with the template it replaces.
+ *   for it (a replacement by `replaceOnChanges`) competes with the template it replaces.
+ * - `__createFirst`: the `deleteBeforeReplace: false` option. A replacement forced with `--replace`
+ *   reaches `check` without the old state, so nothing tells its create from a first create: with
+ *   this flag set, a create that meets a live template with the same identity refuses instead of
+ *   taking it (it would be the template being replaced).
  * - `__replaceOnChanges`: the resource option, which the engine cannot apply for a dynamic
  *   provider (it needs the changed keys, which dynamic providers do not report).
  * - `endpoint`: the service the resource lives on (recorded at `check`, not secret).
@@ -57,6 +61,7 @@ export interface ProviderInputs extends RelayTemplateInputs {
   endpoint?: string;
   __idempotencyKey?: string;
   __keepsIdentity?: boolean;
+  __createFirst?: boolean;
   __replaceOnChanges?: string[];
 }
 
@@ -66,7 +71,7 @@ const MUTABLE_FIELDS = ["mode", "startTime", "endTime", "description"] as const;
 const SECRET_INPUTS = ["destinationUrl"];
 const TEMPLATE_FIELDS = ["appName", "streamName", "destinationUrl", "mode", "startTime", "endTime", "description"] as const;
 /** Inputs the provider keeps in the outputs too, so that `read` can give the inputs back. */
-const HIDDEN_INPUTS = ["endpoint", "__idempotencyKey", "__keepsIdentity", "__replaceOnChanges", "adopt"] as const;
+const HIDDEN_INPUTS = ["endpoint", "__idempotencyKey", "__keepsIdentity", "__createFirst", "__replaceOnChanges", "adopt"] as const;
 
 /** Canonical time when it parses, the value unchanged otherwise (check reports the problem). */
 function canonical(v: unknown): unknown {
@@ -245,6 +250,7 @@ const MAX_KEYS = 16;
  * Undefined on 409 Conflict (another template holds the identity).
  */
 async function postUntilLive(c: LiveRelayClient, news: ProviderInputs): Promise<{ template?: ApiTemplate; conflict?: unknown }> {
+  const startedAt = Date.now() - 1000;
   const body = createBody(news);
   let key = typeof news.__idempotencyKey === "string" && !isUnknown(news.__idempotencyKey) ? news.__idempotencyKey : successor(digest(String(Math.random()), String(Date.now())));
   for (let i = 0; i < MAX_KEYS; i++) {
@@ -260,15 +266,26 @@ async function postUntilLive(c: LiveRelayClient, news: ProviderInputs): Promise<
       if (status === 409 && code === "Conflict") return { conflict: err };
       throw failure("creating", news, err);
     }
+    let live: ApiTemplate;
     try {
-      return { template: await c.relayTemplates.get(news.domain, posted.id) };
+      live = await c.relayTemplates.get(news.domain, posted.id);
     } catch (err) {
       if (!isNotFound(err)) throw partialCreate(failure("finishing the creation of", news, err).message, posted, news);
       key = successor(key, "deleted", posted.id);
+      continue;
     }
+    // A replayed template that is alive, met by a create that must not take one: see `__createFirst`.
+    if (news.__createFirst === true && news.adopt !== true && Date.parse(live.createdAt) < startedAt) {
+      throw failure("creating", news, new Error(`relay template ${live.id} already holds this stream and destination`), CREATE_FIRST_HINT);
+    }
+    return { template: live };
   }
   throw failure("creating", news, new Error(`${MAX_KEYS} idempotency keys in a row replayed deleted templates`));
 }
+
+/** What a create refused for `deleteBeforeReplace: false` says. */
+const CREATE_FIRST_HINT =
+  "With `deleteBeforeReplace: false` a replacement that keeps the stream and destination cannot be created (one template per stream and destination): remove `deleteBeforeReplace: false`. If that template was made by an interrupted earlier run of this resource, `adopt: true` takes it over";
 
 /** 409 Conflict: adopt the template that holds the identity when asked, else a readable refusal. */
 async function adoptOrRefuse(c: LiveRelayClient, news: ProviderInputs, conflict: unknown): Promise<ApiTemplate> {
@@ -281,7 +298,9 @@ async function adoptOrRefuse(c: LiveRelayClient, news: ProviderInputs, conflict:
       "The template it replaces still holds this stream and destination (one template per stream and destination), so a replacement that keeps them must delete first: remove `deleteBeforeReplace: false`",
     );
   }
-  if (news.adopt !== true) throw failure("creating", news, conflict, "Delete that template, or set `adopt: true` on the resource to take it over");
+  if (news.adopt !== true) {
+    throw failure("creating", news, conflict, news.__createFirst === true ? CREATE_FIRST_HINT : "Delete that template, or set `adopt: true` on the resource to take it over");
+  }
   let existing: ApiTemplate | undefined;
   try {
     existing = await findExisting(c, news);
@@ -421,10 +440,10 @@ export const relayTemplateProvider: ResourceProvider<ProviderInputs, RelayTempla
   },
 
   async delete(id: string, props: RelayTemplateOutputs): Promise<void> {
-    // Another resource of this deployment created or adopted this very template (a rename followed
-    // by `adopt: true`): it is theirs now, deleting it would leave their state pointing at nothing.
-    const holder = claims()[refOf(props.endpoint, id)];
-    if (holder !== undefined && holder !== (props.__idempotencyKey ?? "")) return;
+    // A resource of this deployment created or adopted this very template (a rename followed by
+    // `adopt: true`, a forced replacement that adopted it): it is theirs now, deleting it would leave
+    // their state pointing at nothing. (No resource is both created and deleted in one deployment.)
+    if (claims()[refOf(props.endpoint, id)] !== undefined) return;
     const c = client(props.endpoint);
     try {
       await c.relayTemplates.delete(props.domain, id);

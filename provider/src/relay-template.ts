@@ -113,6 +113,7 @@ export class RelayTemplate extends LiveRelayResource {
         // The engine applies replaceOnChanges only to the changed keys a provider reports, and dynamic
         // providers report none: the provider applies it itself.
         __replaceOnChanges: opts?.replaceOnChanges,
+        __createFirst: opts?.deleteBeforeReplace === false ? true : undefined,
         templateId: undefined,
         endpoint: undefined,
         createdAt: undefined,

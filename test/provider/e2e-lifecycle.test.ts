@@ -49,7 +49,8 @@ function programOf(spec: () => Spec): automation.PulumiFn {
     for (const [name, { kind = "RelayTemplate", args, opts, get }] of Object.entries(spec())) {
       if (get && kind === "RelayTemplate") {
         const t = pkg.RelayTemplate.get(name, get.id, { domain: get.domain! }, opts);
-        ids[name] = t.appName.apply((app) => `${app} ${t.id}`);
+        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+        ids[name] = pulumi.interpolate`${t.appName} ${t.id}`;
       } else if (get) {
         const t = pkg.TranscodeTemplate.get(name, get.id, opts);
         ids[name] = t.video.apply((v) => `${v.height}`);
@@ -123,20 +124,32 @@ describe.skipIf(missing)("RelayTemplate lifecycle paths under the Pulumi engine"
   }, T);
 
   it("`--replace` with `deleteBeforeReplace: false`: refused with a clear message, nothing lost; deleting first gives a new id", async () => {
-    spec = { after: { args: template("rename", { adopt: true }), opts: { deleteBeforeReplace: false } } };
-    const { after: id } = await outputs();
-    const failed = await failureOf(stack.up({ onOutput, replace: [urnOf("dev", "after")] }));
+    spec.first = { args: template("create-first"), opts: { deleteBeforeReplace: false } };
+    await stack.up({ onOutput });
+    const { first: id } = await outputs();
+    const failed = await failureOf(stack.up({ onOutput, replace: [urnOf("dev", "first")] }));
     console.log(errorLines(failed).join("\n"));
-    expect(String(failed?.message)).toContain("must delete first: remove `deleteBeforeReplace: false`");
-    expect((await outputs()).after).toBe(id);
-    expect((await list()).map((t) => t.id)).toEqual([id]);
+    expect(String(failed?.message)).toContain(`relay template ${id} already holds this stream and destination. With \`deleteBeforeReplace: false\``);
+    expect((await outputs()).first).toBe(id);
+    expect((await client.relayTemplates.get(DOMAIN, id)).id).toBe(id);
 
-    spec.after.opts = {};
-    const res = await stack.up({ onOutput, replace: [urnOf("dev", "after")] });
-    expect(changes(res.summary.resourceChanges)).toEqual({ replace: 1 });
-    const { after: replaced } = await outputs();
+    // With `adopt: true` the forced replacement takes the template it replaces: kept, not deleted.
+    spec.after.opts = { deleteBeforeReplace: false };
+    const { after: adopted } = await outputs();
+    await stack.up({ onOutput, replace: [urnOf("dev", "after")] });
+    expect((await outputs()).after).toBe(adopted);
+    expect((await client.relayTemplates.get(DOMAIN, adopted)).id).toBe(adopted);
+
+    // Deleting first (the default): a new template, never the old id.
+    spec.first.opts = {};
+    const res = await stack.up({ onOutput, replace: [urnOf("dev", "first")] });
+    expect(changes(res.summary.resourceChanges)).toMatchObject({ replace: 1 });
+    const { first: replaced } = await outputs();
     expect(replaced).not.toBe(id);
-    expect((await list()).map((t) => t.id)).toEqual([replaced]);
+    expect((await list()).map((t) => t.id).sort()).toEqual([adopted, replaced].sort());
+    delete spec.first;
+    spec.after.opts = {};
+    await stack.up({ onOutput });
   }, T);
 
   it("replaceOnChanges: a changed description replaces the template", async () => {

@@ -2,7 +2,7 @@ import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClient, type LiveRelayClient } from "../../sdk/src";
 import { startService, type ServiceHandle } from "../helpers/service";
-import { isoIn, loadProviderPackage, STREAM_KEY } from "./support";
+import { isoIn, loadProviderPackage, sleep, STREAM_KEY } from "./support";
 
 // The provider's methods called directly (the built package: `npx tsc -b sdk provider` first),
 // against the real service where they talk to it.
@@ -36,6 +36,11 @@ const configure = (endpoint?: string, token?: string) =>
       },
     },
   });
+
+/** What a new deployment (a new provider process) starts from: no template created or adopted yet. */
+function newDeployment(): void {
+  (globalThis as unknown as Record<symbol, unknown>)[Symbol.for("liverelay.pulumi.claims")] = {};
+}
 
 async function check(news: Partial<Inputs>, olds: Partial<Inputs> = {}) {
   return provider.check!(olds as Inputs, news as Inputs);
@@ -256,6 +261,7 @@ describe("create, read, update, delete against the service", () => {
     }
     expect(await count(dest("repl"))).toBe(1);
     // Deleted first (the default): a new template, never the old id.
+    newDeployment();
     await provider.delete!(first.id, first.outs!);
     const replaced = await provider.create(replacement);
     expect(replaced.id).not.toBe(first.id);
@@ -280,9 +286,23 @@ describe("create, read, update, delete against the service", () => {
     expect(after.id).toBe(before.id);
     await provider.delete!(before.id, before.outs!);
     expect((await client.relayTemplates.get(DOMAIN, after.id)).id).toBe(after.id);
-    // Its holder deletes it.
+    // Its holder deletes it, in a later deployment.
+    newDeployment();
     await provider.delete!(after.id, after.outs!);
     await expect(client.relayTemplates.get(DOMAIN, after.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("`--replace` with `deleteBeforeReplace: false`: the create that meets the live template it would replace refuses", async () => {
+    // The engine checks a forced replacement without the old state: the same inputs as the first create.
+    const declared = (await check(inputs({ ...future(), destinationUrl: dest("create-first"), __idempotencyKey: "pulumi-test-cf", __createFirst: true }))).inputs!;
+    const first = await provider.create(declared);
+    await sleep(1100);
+    newDeployment();
+    const err = (await provider.create(declared).catch((e: Error) => e)) as Error;
+    expect(err.message).toMatch(new RegExp(`creating relay template .* failed: relay template ${first.id} already holds this stream and destination\\. With \`deleteBeforeReplace: false\``));
+    expect(await count(dest("create-first"))).toBe(1);
+    // Without the flag the same replay is a run that was killed after its create: it takes the template.
+    expect((await provider.create({ ...declared, __createFirst: undefined })).id).toBe(first.id);
   });
 
   it("409 without adopt is a readable error; adopt takes the template over", async () => {
