@@ -60,7 +60,7 @@ const summarize = (rates: number[]) => ({ delivered: rates.filter((k) => k >= 0.
 
 async function eventLoopP99Ms(svc: BenchService): Promise<number> {
   const res = await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${svc.token}` } });
-  const m = /liverelay_nodejs_eventloop_lag_p99_seconds (\S+)/.exec(await res.text());
+  const m = /^liverelay_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(await res.text());
   return m ? Number(m[1]) * 1000 : NaN;
 }
 

@@ -42,6 +42,11 @@ export class ChunkWriter {
   }
 
   encode(message: OutgoingMessage): Buffer {
+    return Buffer.concat(this.encodeParts(message));
+  }
+
+  /** The chunks as headers and slices of the payload, uncopied (for a corked socket's writev). */
+  encodeParts(message: OutgoingMessage): Buffer[] {
     const parts: Buffer[] = [encodeBasicHeader(0, message.chunkStreamId), encodeType0Header(message)];
     const continuation = this.continuationHeader(message);
     const { payload } = message;
@@ -49,7 +54,7 @@ export class ChunkWriter {
       if (offset > 0) parts.push(continuation);
       parts.push(payload.subarray(offset, offset + this.size));
     }
-    return Buffer.concat(parts);
+    return parts;
   }
 
   private continuationHeader(message: OutgoingMessage): Buffer {
