@@ -11,8 +11,8 @@ export interface TestCa {
   keyFile: string;
 }
 
-/** A throw-away CA and a server certificate it signed for 127.0.0.1 / localhost (openssl). */
-export function makeTestCa(dir = tmpDir("liverelay-ca-")): TestCa {
+/** A throw-away CA and a server certificate it signed, by default for 127.0.0.1 / localhost (openssl). */
+export function makeTestCa(subjectAltName = "IP:127.0.0.1,DNS:localhost", dir = tmpDir("liverelay-ca-")): TestCa {
   const f = (n: string) => path.join(dir, n);
   const run = (args: string[]) => {
     const res = spawnSync("openssl", args, { encoding: "utf8" });
@@ -20,7 +20,7 @@ export function makeTestCa(dir = tmpDir("liverelay-ca-")): TestCa {
   };
   run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "2", "-subj", "/CN=LiveRelay test CA"]);
   run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", "/CN=localhost"]);
-  fs.writeFileSync(f("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  fs.writeFileSync(f("ext.cnf"), `subjectAltName=${subjectAltName}\n`);
   run(["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("server.pem"), "-days", "2", "-extfile", f("ext.cnf")]);
   return { caFile: f("ca.pem"), certFile: f("server.pem"), keyFile: f("server.key") };
 }

@@ -162,27 +162,42 @@ describe("in-process RTMP push (the default engine) to real servers", () => {
   }, 60_000);
 });
 
-describe("rtmps:// verification without the CA", () => {
-  it("a certificate no trusted CA signed fails with TlsVerificationFailed and nothing is published", async () => {
-    const ca = makeTestCa();
+describe("rtmps:// verification", () => {
+  const failsVerification = async (ca: TestCa, url: (port: number) => string, args: string[]) => {
     const nginx = await startNginxRtmp({ record: false });
     const tunnel = await startStunnel(nginx.rtmpPort, ca);
-    const svc = await startService();
+    const svc = await startService({ args });
     try {
       const call = apiClient(svc);
-      const res = await call("POST", `/v1/domains/${DOMAIN}/relay-templates`, { appName: "live", streamName: "untrusted", destinationUrl: `rtmps://localhost:${tunnel.port}/sink/untrustedkey`, mode: "always" });
+      const res = await call("POST", `/v1/domains/${DOMAIN}/relay-templates`, { appName: "live", streamName: "untrusted", destinationUrl: url(tunnel.port), mode: "always" });
       const pub = publishRtmp(`rtmp://127.0.0.1:${svc.ready.rtmpPort}/live/untrusted?vhost=${DOMAIN}`, { seconds: 30 });
       const s = await waitFor("TlsVerificationFailed", async () => {
         const st = (await call("GET", `/v1/domains/${DOMAIN}/relay-templates/${res.body.id}/status`)).body;
         return st.lastError?.code === "TlsVerificationFailed" && st;
       });
       expect(s.state).not.toBe("relaying");
+      expect(s.lastError.message).not.toContain("untrustedkey");
       expect((await nginx.streams()).size).toBe(0);
       await pub.kill();
+      return s.lastError.message as string;
     } finally {
       await svc.stop();
       await tunnel.kill();
       await nginx.stop();
     }
+  };
+
+  it("a certificate no trusted CA signed fails with TlsVerificationFailed and nothing is published", async () => {
+    await failsVerification(makeTestCa(), (port) => `rtmps://localhost:${port}/sink/untrustedkey`, []);
+  });
+
+  it("a trusted CA's certificate for another host name fails too (the host name is verified)", async () => {
+    const ca = makeTestCa("DNS:ingest.example.com");
+    const message = await failsVerification(ca, (port) => `rtmps://localhost:${port}/sink/untrustedkey`, ["--tls-ca-file", ca.caFile]);
+    expect(message).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
+  });
+
+  it("an unreadable --tls-ca-file stops the start with a clear error", async () => {
+    await expect(startService({ args: ["--tls-ca-file", "/nonexistent/ca.pem"] })).rejects.toThrow(/cannot read the TLS CA file \/nonexistent\/ca.pem/);
   });
 });
