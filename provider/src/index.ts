@@ -28,3 +28,4 @@ export {
   type RecordingConfigInputs,
   type RecordingConfigOutputs,
 } from "./media-provider";
+export { Webhook, webhookProvider, WEBHOOK_TYPE, type WebhookArgs, type WebhookInputs, type WebhookOutputs } from "./webhook";

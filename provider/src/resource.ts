@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** The kinds the shim can load: the keys of `providers` in `./implementations`. */
-export type ProviderKind = "RelayTemplate" | "TranscodeTemplate" | "SnapshotConfig" | "RecordingConfig";
+export type ProviderKind = "RelayTemplate" | "TranscodeTemplate" | "SnapshotConfig" | "RecordingConfig" | "Webhook";
 
 /**
  * The `__provider` text of `kind`. The `require` runs in the dynamic-provider process, which
