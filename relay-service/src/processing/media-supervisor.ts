@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Logger } from "pino";
 import type { ProcessingState, ProcessingWorker, RecordingConfig, SnapshotConfig, TranscodeTemplate } from "@liverelay/api";
-import type { LiveStream } from "../hub/live-stream";
+import type { LiveStream, StreamKey } from "../hub/live-stream";
 import type { StreamHub } from "../hub/stream-hub";
 import { Backoff } from "../supervisor/backoff";
 import type { FfmpegExit } from "../supervisor/ffmpeg-subscriber";
@@ -63,6 +63,9 @@ interface Job {
 export interface MediaCounters {
   onRestart(kind: MediaWorkerKind): void;
 }
+
+/** `{kind}:{app}/{stream}`, plus `:{templateId}` for a transcoder: what the API shows as `id`. */
+const workerId = (kind: MediaWorkerKind, key: StreamKey, templateId?: string) => `${kind}:${key.appName}/${key.streamName}${templateId ? `:${templateId}` : ""}`;
 
 const emptyStats = (kind: MediaWorkerKind): MediaWorkerStats =>
   kind === "transcoder" ? { fps: 0, bitrateKbps: 0 } : kind === "snapshotter" ? { lastSnapshotAt: null } : { fileId: null, bytesWritten: 0, lastWriteAt: null };
@@ -228,13 +231,13 @@ export class MediaSupervisor {
   private jobsFor(stream: LiveStream): JobSpec[] {
     const { domain, appName } = stream.key;
     const ofApp = <T extends { domain: string; appName: string }>(c: T) => c.domain === domain && c.appName === appName;
-    const id = (kind: string) => `${kind}:${stream.key.appName}/${stream.key.streamName}`;
+    const id = (kind: MediaWorkerKind) => workerId(kind, stream.key);
     const media = stream.describe();
     // Known to be audio-only: transcoders and snapshotters would fail on every restart.
     const noVideo: Blocked | undefined =
       media.videoCodec === null && media.audioCodec !== null ? { code: "NoVideo", message: "the stream has no video track" } : undefined;
     const specs: JobSpec[] = this.configs.transcode.filter(ofApp).map((t) => ({
-      id: `${id("transcoder")}:${t.id}`,
+      id: workerId("transcoder", stream.key, t.id),
       kind: "transcoder",
       stream,
       fingerprint: JSON.stringify([t.video, t.audio]),
@@ -260,7 +263,7 @@ export class MediaSupervisor {
   private renditionNameTaken(stream: LiveStream, templateId: string): Blocked | undefined {
     const key = renditionKey(stream.key, templateId);
     const live = this.deps.hub.get(key);
-    const job = this.jobs.get(`transcoder:${stream.key.appName}/${stream.key.streamName}:${templateId}`);
+    const job = this.jobs.get(workerId("transcoder", stream.key, templateId));
     const ours = job?.worker instanceof Transcoder && job.worker.output === live;
     if (!live || ours) return undefined;
     return { code: "RenditionNameTaken", message: `stream ${key.streamName} is already live (published directly); the rendition waits for it to end` };
