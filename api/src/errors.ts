@@ -8,6 +8,7 @@ export const ErrorCode = z.enum([
   "NotFound",
   "Conflict",
   "QuotaExceeded",
+  "RelayLoop",
   "PayloadTooLarge",
   "UnsupportedMediaType",
   "RangeNotSatisfiable",

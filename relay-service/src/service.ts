@@ -23,6 +23,8 @@ import { IngestAuthCache } from "./ingest/ingest-auth-cache";
 import { RelaySupervisor } from "./relay/relay-supervisor";
 import { createRelayEngineFactory } from "./relay/engine-factory";
 import { createTlsTrust } from "./rtmp/tls-trust";
+import { loopClosedBy, selfIngestTarget, type SelfIngest } from "./relay/relay-loops";
+import { SelfHosts } from "./relay/self-hosts";
 import { registerRelayMetrics } from "./metrics/relay-metrics";
 import { registerIngestMetrics } from "./metrics/ingest-metrics";
 import { registerMediaMetrics } from "./metrics/media-metrics";
@@ -92,11 +94,13 @@ export async function startService(config: Config, logger: Logger = createLogger
   await srt.listen();
   // The metrics read the supervisor only when scraped (HTTP is not up yet); it counts into them.
   const relayCounters = registerRelayMetrics(metrics.registry, { supervisor: () => relays, hub });
+  const self: SelfIngest = { rtmpPort: rtmp.port, srtPort: srt.port, host: config.host, defaultDomain: config.defaultDomain, publicHosts: config.publicHost };
+  const selfHosts = new SelfHosts(config.host, config.publicHost);
   const relays = new RelaySupervisor({
     hub,
     loadTemplates: () => store.listAllRelayTemplates(),
     engineFactory: createRelayEngineFactory({ engine: config.relayEngine, tlsTrust }),
-    self: { rtmpPort: rtmp.port, srtPort: srt.port, host: config.host, defaultDomain: config.defaultDomain },
+    self,
     logger: logger.child({ component: "relays" }),
     counters: relayCounters,
     events,
@@ -125,7 +129,15 @@ export async function startService(config: Config, logger: Logger = createLogger
 
   // Control plane.
   const routes: Route[] = [
-    ...relayTemplateRoutes({ store, maxDestinationsPerDomain: config.maxDestinationsPerDomain, onChange: (change) => relays.templatesChanged(change) }),
+    ...relayTemplateRoutes({
+      store,
+      maxDestinationsPerDomain: config.maxDestinationsPerDomain,
+      onChange: (change) => relays.templatesChanged(change),
+      loops: {
+        isSelfIngest: (url) => selfIngestTarget(url, self, selfHosts) !== null,
+        closedBy: async (candidate) => loopClosedBy(candidate, await store.listAllRelayTemplates(), self, new Date()),
+      },
+    }),
     ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain) }),
     ...mediaRoutes({ store, paths: media.paths, processing: media.supervisor, onChange: () => media.supervisor.configsChanged() }),
     ...webhookRoutes({ store: store.webhooks, dispatcher: webhooks, allowPrivate: config.allowPrivateWebhooks }),

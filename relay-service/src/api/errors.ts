@@ -22,5 +22,6 @@ export const unauthorized = () =>
 export const notFound = (message: string) => new ApiProblem(404, "NotFound", message);
 export const conflict = (message: string, field?: string) => new ApiProblem(409, "Conflict", message, field);
 export const quotaExceeded = (message: string) => new ApiProblem(409, "QuotaExceeded", message);
+export const relayLoop = (message: string) => new ApiProblem(409, "RelayLoop", message, "destinationUrl");
 export const payloadTooLarge = (limit: number) => new ApiProblem(413, "PayloadTooLarge", `request body exceeds ${limit} bytes`);
 export const unsupportedMediaType = () => new ApiProblem(415, "UnsupportedMediaType", "request body must be JSON (Content-Type: application/json)");

@@ -1,9 +1,8 @@
-import os from "node:os";
-import net from "node:net";
 import type { RelayTemplate } from "@liverelay/api";
 import { streamKeyString, type StreamKey } from "../hub/live-stream";
 import { resolveStreamKey } from "../ingest/stream-identity";
 import { srtPublishTarget } from "../ingest/srt-ingest";
+import { SelfHosts } from "./self-hosts";
 
 export interface SelfIngest {
   rtmpPort: number;
@@ -11,29 +10,22 @@ export interface SelfIngest {
   srtPort?: number;
   host: string;
   defaultDomain: string;
-}
-
-/** Addresses that reach this machine: loopback, the bind address, every local interface, the hostname. */
-function localHosts(bindHost: string): Set<string> {
-  const hosts = new Set(["localhost", "127.0.0.1", "::1", "0.0.0.0", "::", os.hostname().toLowerCase(), bindHost.toLowerCase()]);
-  for (const addrs of Object.values(os.networkInterfaces())) for (const a of addrs ?? []) hosts.add(a.address.toLowerCase());
-  return hosts;
+  /** Names this service is reached by besides its addresses (`--public-host`). */
+  publicHosts?: readonly string[];
 }
 
 /**
  * A destination that is this service's own RTMP or SRT ingest makes the stream live in another
  * domain (cross-domain relay). Returns the stream it would publish, or null.
  */
-export function selfIngestTarget(destinationUrl: string, self: SelfIngest, hosts = localHosts(self.host)): StreamKey | null {
+export function selfIngestTarget(destinationUrl: string, self: SelfIngest, hosts = new SelfHosts(self.host, self.publicHosts)): StreamKey | null {
   let url: URL;
   try {
     url = new URL(destinationUrl);
   } catch {
     return null;
   }
-  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  const isLocal = hosts.has(host) || (net.isIPv4(host) && host.startsWith("127."));
-  if (!isLocal) return null;
+  if (!hosts.includes(url.hostname)) return null;
   if (url.protocol === "srt:") return Number(url.port) === self.srtPort ? srtSelfTarget(destinationUrl, self) : null;
   if (url.protocol !== "rtmp:" || Number(url.port || 1935) !== self.rtmpPort) return null;
   const [app, stream] = url.pathname.split("/").filter(Boolean);
@@ -61,9 +53,14 @@ function srtSelfTarget(destinationUrl: string, self: SelfIngest): StreamKey | nu
   return resolved?.ok ? resolved.key : null;
 }
 
+const sourceOf = (t: Pick<RelayTemplate, "domain" | "appName" | "streamName">) => streamKeyString({ domain: t.domain, appName: t.appName, streamName: t.streamName });
+const olderFirst = (a: RelayTemplate, b: RelayTemplate) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+
 /**
- * Templates whose relay would feed back into their own source (a → b → a): following
- * self-ingest edges from the destination reaches the source again.
+ * Templates that would close a loop (a → b → a) through self-ingest edges, given that all of
+ * them run. First come, first served: templates are taken oldest first and one whose edge would
+ * close a cycle among those already taken is the loop, so a healthy template never stops for a
+ * newer one that loops back into it.
  */
 export function findRelayLoops(
   templates: RelayTemplate[],
@@ -71,21 +68,60 @@ export function findRelayLoops(
   targetOf: (t: RelayTemplate) => StreamKey | null = selfTargetParser(self),
 ): Set<string> {
   const edges = new Map<string, string[]>();
-  const targets = new Map<string, string>();
-  for (const t of templates) {
+  const loops = new Set<string>();
+  for (const t of [...templates].sort(olderFirst)) {
     const target = targetOf(t);
     if (!target) continue;
-    const from = streamKeyString({ domain: t.domain, appName: t.appName, streamName: t.streamName });
+    const from = sourceOf(t);
     const to = streamKeyString(target);
-    targets.set(t.id, to);
+    if (reaches(edges, to, from)) {
+      loops.add(t.id);
+      continue;
+    }
     edges.set(from, [...(edges.get(from) ?? []), to]);
   }
-  const loops = new Set<string>();
-  for (const t of templates) {
-    const to = targets.get(t.id);
-    if (to && reaches(edges, to, streamKeyString({ domain: t.domain, appName: t.appName, streamName: t.streamName }))) loops.add(t.id);
-  }
   return loops;
+}
+
+/** When a template can run: [from, to) in ms; `always` is unbounded. */
+type Span = [number, number];
+const spanOf = (t: Pick<RelayTemplate, "mode" | "startTime" | "endTime">): Span =>
+  t.mode === "always" ? [-Infinity, Infinity] : [Date.parse(t.startTime!), Date.parse(t.endTime!)];
+const overlap = (a: Span, b: Span): Span | null => {
+  const span: Span = [Math.max(a[0], b[0]), Math.min(a[1], b[1])];
+  return span[0] < span[1] ? span : null;
+};
+
+export type LoopCandidate = Pick<RelayTemplate, "domain" | "appName" | "streamName" | "destinationUrl" | "mode" | "startTime" | "endTime"> & { id?: string };
+
+/**
+ * The templates a new or changed template would close a loop with: a path of self-ingest edges
+ * from its destination back to its source whose templates can all run at one moment (their
+ * windows overlap with each other and with the candidate's; finished windows never run again).
+ * Returns the looping templates in order, or null.
+ */
+export function loopClosedBy(candidate: LoopCandidate, templates: RelayTemplate[], self: SelfIngest, now: Date): RelayTemplate[] | null {
+  const hosts = new SelfHosts(self.host, self.publicHosts);
+  const start = selfIngestTarget(candidate.destinationUrl, self, hosts);
+  if (!start) return null;
+  const bySource = new Map<string, { template: RelayTemplate; to: string }[]>();
+  for (const t of templates) {
+    if (t.id === candidate.id || spanOf(t)[1] <= now.getTime()) continue;
+    const target = selfIngestTarget(t.destinationUrl, self, hosts);
+    if (target) bySource.set(sourceOf(t), [...(bySource.get(sourceOf(t)) ?? []), { template: t, to: streamKeyString(target) }]);
+  }
+  const goal = sourceOf(candidate);
+  const search = (node: string, span: Span, path: RelayTemplate[]): RelayTemplate[] | null => {
+    if (node === goal) return path;
+    for (const edge of bySource.get(node) ?? []) {
+      const within = overlap(span, spanOf(edge.template));
+      if (!within || path.includes(edge.template)) continue;
+      const found = search(edge.to, within, [...path, edge.template]);
+      if (found) return found;
+    }
+    return null;
+  };
+  return search(streamKeyString(start), spanOf(candidate), []);
 }
 
 /**
@@ -93,7 +129,7 @@ export function findRelayLoops(
  * parsing thousands of URLs (and listing interfaces) five times a second is wasted work.
  */
 export function selfTargetParser(self: SelfIngest): (t: RelayTemplate) => StreamKey | null {
-  const hosts = localHosts(self.host);
+  const hosts = new SelfHosts(self.host, self.publicHosts);
   const cache = new Map<string, StreamKey | null>();
   return (t) => {
     let target = cache.get(t.destinationUrl);

@@ -16,8 +16,11 @@ import { ErrorBody } from "@liverelay/api";
 import type { z } from "zod";
 import type { Store, TemplateFields } from "../../store/store";
 import { decodeCursor, encodeCursor } from "../cursor";
-import { badRequest, conflict, immutableField, notFound, quotaExceeded } from "../errors";
+import { badRequest, conflict, immutableField, notFound, quotaExceeded, relayLoop } from "../errors";
 import { defineRoute, type Reply, type Route } from "../route";
+
+/** A template as it would be stored, for the loop check (`id` when it exists already). */
+export type TemplateCandidate = Pick<RelayTemplate, "domain" | "appName" | "streamName" | "destinationUrl" | "mode" | "startTime" | "endTime"> & { id?: string };
 
 /** What a successful write did, so the relay supervisor can act on that template alone. */
 export type TemplateChangeEvent = { upserted: RelayTemplate } | { removed: string };
@@ -27,6 +30,11 @@ export interface TemplateRoutesDeps {
   maxDestinationsPerDomain: number;
   /** Told after every successful write, so relays start and stop within the second. */
   onChange?: (change: TemplateChangeEvent) => void;
+  /**
+   * The templates a candidate would close a relay loop with (a → b → a through this service's
+   * own ingest), or null. `isSelfIngest` is the cheap test that decides whether to ask at all.
+   */
+  loops?: { isSelfIngest: (destinationUrl: string) => boolean; closedBy: (candidate: TemplateCandidate) => Promise<RelayTemplate[] | null> };
   now?: () => Date;
 }
 
@@ -46,8 +54,32 @@ function requestHash(body: unknown): string {
   return crypto.createHash("sha256").update(JSON.stringify(body)).digest("hex");
 }
 
+const streamOf = (t: Pick<RelayTemplate, "domain" | "appName" | "streamName">) => `${t.domain}/${t.appName}/${t.streamName}`;
+
+/** Names the loop: the streams it goes through and the templates that make it. */
+function loopMessage(candidate: TemplateCandidate, path: RelayTemplate[]): string {
+  const streams = [candidate, ...path].map(streamOf).concat(streamOf(candidate)).join(" → ");
+  const ids = path.map((t) => t.id);
+  const others = ids.length ? `; with relay template${ids.length > 1 ? "s" : ""} ${ids.join(", ")}` : " (it relays into its own source)";
+  return `this template would close a relay loop through this service's own ingest: ${streams}${others}`;
+}
+
 export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
   const now = deps.now ?? (() => new Date());
+  // A loop check and the write it guards run one at a time, so two writes can never each close
+  // half of a loop unseen. Only self-ingest destinations can be part of a loop, so only they wait.
+  let loopWrites: Promise<unknown> = Promise.resolve();
+  const guardLoops = <T>(candidate: TemplateCandidate, write: () => Promise<T>): Promise<T> => {
+    const loops = deps.loops;
+    if (!loops || !loops.isSelfIngest(candidate.destinationUrl)) return write();
+    const run = loopWrites.then(async () => {
+      const path = await loops.closedBy(candidate);
+      if (path) throw relayLoop(loopMessage(candidate, path));
+      return write();
+    });
+    loopWrites = run.catch(() => undefined);
+    return run;
+  };
   const templateNotFound = (id: string) => notFound(`relay template ${id} does not exist in this domain`);
 
   const create = defineRoute({
@@ -63,7 +95,7 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
     responses: {
       201: { description: "Created", schema: RelayTemplate },
       ...errors,
-      409: { description: "Duplicate destination (Conflict), quota reached (QuotaExceeded), or Idempotency-Key reused with another body", schema: ErrorBody },
+      409: { description: "Duplicate destination (Conflict), quota reached (QuotaExceeded), Idempotency-Key reused with another body, or a relay loop through this service's own ingest (RelayLoop)", schema: ErrorBody },
     },
     async handle({ params, body, req }): Promise<Reply> {
       const at = now();
@@ -82,7 +114,9 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
       }
       assertWindow(fields, at);
       const idempotency = key ? { key, requestHash: requestHash(fields) } : undefined;
-      const result = await deps.store.createRelayTemplate({ domain: params.domain, fields, maxPerDomain: deps.maxDestinationsPerDomain, idempotency, now: at });
+      const result = await guardLoops({ domain: params.domain, ...fields }, () =>
+        deps.store.createRelayTemplate({ domain: params.domain, fields, maxPerDomain: deps.maxDestinationsPerDomain, idempotency, now: at }),
+      );
       switch (result.kind) {
         case "created":
           deps.onChange?.({ upserted: result.template });
@@ -142,21 +176,30 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
     params: TemplateParams,
     body: RelayTemplatePatch,
     beforeValidation: rejectImmutableFields,
-    responses: { 200: { description: "The updated template", schema: RelayTemplate }, ...errors, 404: { description: "No such template in this domain", schema: ErrorBody } },
+    responses: {
+      200: { description: "The updated template", schema: RelayTemplate },
+      ...errors,
+      404: { description: "No such template in this domain", schema: ErrorBody },
+      409: { description: "The new window would let it close a relay loop with other templates (RelayLoop)", schema: ErrorBody },
+    },
     async handle({ params, body }) {
       const patch = body;
       const at = now();
-      const updated = await deps.store.updateRelayTemplate(
-        params.domain,
-        params.id,
-        (current) => {
-          const next = mergePatch(current, patch);
-          const [problem] = windowProblems(next);
-          if (problem) throw badRequest(problem.message, problem.field);
-          if (timesChanged(current, next)) assertWindow(next, at);
-          return next;
-        },
-        at,
+      const before = await deps.store.getRelayTemplate(params.domain, params.id);
+      if (!before) throw templateNotFound(params.id);
+      const updated = await guardLoops({ ...before, ...mergePatch(before, patch) }, () =>
+        deps.store.updateRelayTemplate(
+          params.domain,
+          params.id,
+          (current) => {
+            const next = mergePatch(current, patch);
+            const [problem] = windowProblems(next);
+            if (problem) throw badRequest(problem.message, problem.field);
+            if (timesChanged(current, next)) assertWindow(next, at);
+            return next;
+          },
+          at,
+        ),
       );
       if (!updated) throw templateNotFound(params.id);
       deps.onChange?.({ upserted: updated });
