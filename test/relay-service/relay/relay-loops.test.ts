@@ -88,3 +88,38 @@ describe("relay loops are refused at the API; a working chain a → b → listen
     expect((await patch({ description: "still apart", endTime: at(14) })).status).toBe(200);
   });
 });
+
+describe("a loop that appears after the fact (a new --public-host) stops only the template that closes it", () => {
+  it("after a restart with --public-host, the older a → b keeps relaying and only the newer b → a is error/RelayLoop", async () => {
+    const dataDir = tmpDir("liverelay-loops-restart-");
+    const rtmpPort = String(await freePort());
+    const first = await startService({ dataDir, args: ["--rtmp-port", rtmpPort] });
+    const call1 = apiClient(first);
+    const create = (c: typeof call1, domain: string, destinationUrl: string) =>
+      c("POST", `/v1/domains/${domain}/relay-templates`, { appName: "live", streamName: "late", destinationUrl, mode: "always" });
+    const ab = await create(call1, "a.example.com", `rtmp://127.0.0.1:${rtmpPort}/live/late?vhost=b.example.com`);
+    // Not yet known as this service: accepted.
+    const ba = await create(call1, "b.example.com", `rtmp://${PUBLIC_HOST}:${rtmpPort}/live/late?vhost=a.example.com`);
+    expect([ab.status, ba.status]).toEqual([201, 201]);
+    await first.stop();
+
+    const svc = await startService({ dataDir, args: ["--rtmp-port", rtmpPort, "--public-host", PUBLIC_HOST] });
+    try {
+      const call = apiClient(svc);
+      const status = async (domain: string, id: string) => (await call("GET", `/v1/domains/${domain}/relay-templates/${id}/status`)).body;
+      const pub = publishRtmp(`rtmp://127.0.0.1:${rtmpPort}/live/late?vhost=a.example.com`, { seconds: 12 });
+      await waitFor("a → b relaying", async () => (await status("a.example.com", ab.body.id)).state === "relaying", 20_000);
+      const loop = await waitFor("b → a flagged", async () => {
+        const s = await status("b.example.com", ba.body.id);
+        return s.state === "error" && s;
+      }, 10_000);
+      expect(loop.lastError.code).toBe("RelayLoop");
+      await new Promise((r) => setTimeout(r, 1_500));
+      const healthy = await status("a.example.com", ab.body.id);
+      expect({ state: healthy.state, lastError: healthy.lastError }).toEqual({ state: "relaying", lastError: undefined });
+      await pub.kill();
+    } finally {
+      await svc.stop();
+    }
+  }, 90_000);
+});
