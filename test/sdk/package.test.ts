@@ -12,16 +12,25 @@ describe("@liverelay/sdk package (built)", () => {
     expect(fs.existsSync(path.join(SDK_DIR, "dist", "index.d.ts"))).toBe(true);
   });
 
-  it("resolves '.', './schemas' and './dist/*' through the exports map, as CommonJS", () => {
+  it("exports '.' only (as CommonJS and as an ES module over the same code); internals are not importable", () => {
     const sdk = require("@liverelay/sdk");
-    const schemas = require("@liverelay/api");
-    const errors = require("@liverelay/sdk/dist/errors.js");
+    const api = require("@liverelay/api");
     expect(typeof sdk.createClient).toBe("function");
     expect(typeof sdk.redactUrl).toBe("function");
-    expect(sdk.NotFoundError).toBe(errors.NotFoundError);
-    expect(sdk.RelayTemplateCreate).toBe(schemas.RelayTemplateCreate);
-    expect(typeof schemas.RelayStatus.parse).toBe("function");
+    expect(sdk.RelayTemplateCreate).toBe(api.RelayTemplateCreate);
+    expect(typeof sdk.RelayStatus.parse).toBe("function");
     expect(new sdk.QuotaExceededError({ status: 409, code: "QuotaExceeded", message: "full" })).toBeInstanceOf(sdk.ConflictError);
+    for (const internal of ["@liverelay/sdk/dist/errors.js", "@liverelay/sdk/dist/index.js", "@liverelay/sdk/schemas"]) {
+      expect(() => require(internal), internal).toThrow(expect.objectContaining({ code: "ERR_PACKAGE_PATH_NOT_EXPORTED" }));
+    }
+    const script = `
+      import { createClient, NotFoundError } from "@liverelay/sdk";
+      import { createRequire } from "node:module";
+      const cjs = createRequire(import.meta.url)("@liverelay/sdk");
+      process.stdout.write(JSON.stringify([typeof createClient, NotFoundError === cjs.NotFoundError]));
+    `;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: SDK_DIR, encoding: "utf8", timeout: 30_000 });
+    expect(JSON.parse(out)).toEqual(["function", true]);
   });
 
   it("SDK_VERSION matches package.json (it is the user-agent)", () => {
