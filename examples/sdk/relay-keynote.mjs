@@ -45,7 +45,7 @@ console.log(`template ${template.id}: ${template.appName}/${template.streamName}
 
 try {
   console.log(`templates of ${domain}:`);
-  for await (const t of client.relayTemplates.listAll(domain)) {
+  for await (const t of client.relayTemplates.list(domain)) {
     console.log(`  ${t.id}  ${t.appName}/${t.streamName}  ${t.mode}  ${redactUrl(t.destinationUrl)}`);
   }
   const { destinationUrls } = await client.quota.get(domain);
@@ -54,7 +54,7 @@ try {
   const rtmpHost = new URL(endpoint).hostname;
   console.log(`publish to rtmp://${rtmpHost}/live/keynote (e.g. with OBS or ffmpeg) within 60 s to see it relay…`);
   try {
-    const status = await client.relayTemplates.waitForState(domain, template.id, "relaying", { timeoutMs: 60_000, intervalMs: 2_000 });
+    const status = await client.relayTemplates.waitForState(domain, template.id, "relaying", { deadlineMs: 60_000, pollIntervalMs: 2_000 });
     console.log(`relaying at ${status.bitrateKbps} kbps, ${status.fps} fps`);
   } catch (err) {
     if (!(err instanceof TimeoutError)) throw err;
