@@ -11,5 +11,8 @@ export default defineConfig({
     // Under CI, also a JSON report that .ci/run turns into a plain "N passed, N failed" line.
     reporters: process.env.CI ? ["default", "json"] : ["default"],
     outputFile: process.env.CI ? { json: ".ci/results.json" } : undefined,
+    // The built workspace packages are loaded by Node itself, as users get them: their ES module
+    // entry (dist/index.mjs) wraps the CommonJS build, which vite's own loader does not link.
+    server: { deps: { external: [/\/(api|sdk|provider)\/dist\//] } },
   },
 });
