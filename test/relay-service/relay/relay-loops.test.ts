@@ -56,13 +56,13 @@ describe("relay loops are refused at the API; a working chain a → b → listen
 
     // Nothing was created, and the healthy chain never left `relaying`.
     expect((await call("GET", "/v1/domains/b.example.com/relay-templates")).body.items).toHaveLength(1);
-    const sizeBefore = fs.statSync(dest.file).size;
+    const sizeBefore = await waitFor("the listener writing", () => fs.existsSync(dest.file) && fs.statSync(dest.file).size, 15_000);
     await new Promise((r) => setTimeout(r, 2_000));
     for (const [domain, id] of [["a.example.com", ab.body.id], ["b.example.com", bOut.body.id]]) {
       const s = await status(domain, id);
       expect({ id, state: s.state, restarts: s.restarts, lastError: s.lastError }).toEqual({ id, state: "relaying", restarts: 0, lastError: undefined });
     }
-    expect(fs.statSync(dest.file).size).toBeGreaterThan(sizeBefore);
+    await waitFor("the listener's file growing", () => fs.statSync(dest.file).size > sizeBefore, 15_000);
     await pub.kill();
   }, 90_000);
 
