@@ -24,7 +24,8 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
 # ffmpeg runs the relay workers; libsrt + a compiler build the SRT ingest addon.
 runtime_pkgs=(ffmpeg libsrt-openssl-dev pkg-config g++ make python3)
 # Real peers the tests publish with and relay to: GStreamer (rtmp2sink, srtsink), srt-live-transmit, nginx-rtmp, stunnel (RTMPS) with an openssl-made test CA.
-test_pkgs=(srt-tools gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav nginx libnginx-mod-rtmp stunnel4 openssl)
+# python3-venv: the venv schemathesis (API fuzzing from /openapi.json) runs in.
+test_pkgs=(python3-venv srt-tools gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav nginx libnginx-mod-rtmp stunnel4 openssl)
 pkgs=("${runtime_pkgs[@]}")
 $want_tests && pkgs+=("${test_pkgs[@]}")
 
@@ -55,6 +56,13 @@ say "building (npm run build)"
 npm run build --silent
 
 if $want_tests; then
+  # Pinned: the fuzz test's schemathesis.toml and its checks are written for this version.
+  schemathesis_version=4.32.5
+  if ! .tools/venv/bin/schemathesis --version 2>/dev/null | grep -qx "schemathesis, version $schemathesis_version"; then
+    say "schemathesis $schemathesis_version in .tools/venv (API fuzz test)"
+    python3 -m venv .tools/venv
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+  fi
   if [[ -f scripts/setup-pulumi.sh ]]; then
     say "Pulumi CLI for the provider's end-to-end tests"
     bash scripts/setup-pulumi.sh

@@ -6,6 +6,7 @@ export const ErrorCode = z.enum([
   "ImmutableField",
   "Unauthorized",
   "NotFound",
+  "MethodNotAllowed",
   "Conflict",
   "QuotaExceeded",
   "RelayLoop",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppName, Domain, StreamName } from "./common";
+import { AppName, Cursor, Domain, StreamName } from "./common";
 
 const int = (field: string, min: number, max: number, unit = "") =>
   z
@@ -19,7 +19,7 @@ export const TranscodeTemplateId = z
 export const TranscodeVideo = z
   .strictObject({
     codec: z.literal("h264"),
-    height: int("video.height", 144, 2160, " pixels").refine((h) => h % 2 === 0, "video.height must be even"),
+    height: int("video.height", 144, 2160, " pixels").multipleOf(2, "video.height must be even"),
     bitrateKbps: int("video.bitrateKbps", 100, 20_000, " kbit/s"),
     fps: int("video.fps", 1, 60).optional().meta({ description: "Output frame rate; omitted: the source's" }),
     gopSeconds: int("video.gopSeconds", 1, 10).default(2).meta({ description: "Keyframe interval, fixed (no scene-cut keyframes)" }),
@@ -116,7 +116,7 @@ export const RecordingListQuery = z.strictObject({
   appName: AppName.optional(),
   streamName: StreamName.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: Cursor.optional(),
 });
 export type RecordingListQuery = z.input<typeof RecordingListQuery>;
 

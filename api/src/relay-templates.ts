@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppName, Domain, StreamName, Timestamp } from "./common";
+import { AppName, Cursor, Domain, StreamName, Timestamp } from "./common";
 import { DestinationUrl } from "./destination-url";
 
 export const MAX_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
@@ -41,6 +41,9 @@ export function windowProblems(w: RelayWindow, now?: Date): WindowProblem[] {
   return [];
 }
 
+const WINDOW_RULES =
+  'mode "time" needs startTime and endTime with startTime < endTime, a window shorter than 7 days and endTime in the future; mode "always" takes neither.';
+
 function addWindowIssues(w: RelayWindow, ctx: z.RefinementCtx) {
   for (const p of windowProblems(w)) ctx.addIssue({ code: "custom", path: [p.field], message: p.message });
 }
@@ -56,7 +59,15 @@ export const RelayTemplateCreate = z
     description: Description.nullish(),
   })
   .superRefine(addWindowIssues)
-  .meta({ id: "RelayTemplateCreate" });
+  .meta({
+    id: "RelayTemplateCreate",
+    description: `${WINDOW_RULES} A rule JSON Schema cannot compare (x-window-rules) is answered with 400 naming the field.`,
+    // The mode rule in JSON Schema terms; the comparisons between times are in x-window-rules.
+    if: { properties: { mode: { const: "time" } }, required: ["mode"] },
+    then: { required: ["startTime", "endTime"], properties: { startTime: { type: "string" }, endTime: { type: "string" } } },
+    else: { properties: { startTime: { type: "null" }, endTime: { type: "null" } } },
+    "x-window-rules": ["startTime < endTime", "endTime - startTime < 7 days", "endTime > now"],
+  });
 export type RelayTemplateCreate = z.input<typeof RelayTemplateCreate>;
 
 /** The fields that form a template's identity: changing one means a new template. */
@@ -69,7 +80,11 @@ export const RelayTemplatePatch = z
     endTime: Timestamp.nullish(),
     description: Description.nullish(),
   })
-  .meta({ id: "RelayTemplatePatch", description: "Only the schedule and description may change; the identity fields are immutable." });
+  .meta({
+    id: "RelayTemplatePatch",
+    description: `Only the schedule and description may change; the identity fields are immutable. The template as patched must follow the window rules: ${WINDOW_RULES}`,
+    "x-window-rules": ["startTime < endTime", "endTime - startTime < 7 days", "endTime > now (when a time changes)"],
+  });
 export type RelayTemplatePatch = z.input<typeof RelayTemplatePatch>;
 
 export const RelayTemplate = z
@@ -94,7 +109,7 @@ export const RelayTemplateListQuery = z.strictObject({
   streamName: StreamName.optional(),
   destinationUrl: z.string().max(2048).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: Cursor.optional(),
 });
 export type RelayTemplateListQuery = z.input<typeof RelayTemplateListQuery>;
 

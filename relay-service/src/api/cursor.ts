@@ -1,14 +1,8 @@
-import { badRequest } from "./errors";
+/**
+ * Page cursors: the last id of a page, base64url-encoded so clients pass it along unchanged.
+ * Any base64url string (the schema's pattern) is a valid keyset position, so the server
+ * accepts exactly what /openapi.json describes.
+ */
+export const encodeCursor = (lastId: string) => Buffer.from(lastId, "utf8").toString("base64url");
 
-/** Opaque page cursors: the last id of a page, base64url JSON so clients do not build them. */
-export const encodeCursor = (lastId: string) => Buffer.from(JSON.stringify({ after: lastId })).toString("base64url");
-
-export function decodeCursor(cursor: string): string {
-  try {
-    const after = (JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after?: unknown }).after;
-    if (typeof after === "string") return after;
-  } catch {
-    /* fall through */
-  }
-  throw badRequest("cursor is not valid: pass nextCursor from a previous page unchanged", "cursor");
-}
+export const decodeCursor = (cursor: string): string => Buffer.from(cursor, "base64url").toString("utf8");

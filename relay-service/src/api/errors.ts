@@ -20,6 +20,8 @@ export const immutableField = (field: string) =>
 export const unauthorized = () =>
   new ApiProblem(401, "Unauthorized", "missing or invalid bearer token", undefined, { "www-authenticate": 'Bearer realm="liverelay"' });
 export const notFound = (message: string) => new ApiProblem(404, "NotFound", message);
+export const methodNotAllowed = (method: string, allowed: string[]) =>
+  new ApiProblem(405, "MethodNotAllowed", `${method} is not allowed here; allowed: ${allowed.join(", ")}`, undefined, { allow: allowed.join(", ") });
 export const conflict = (message: string, field?: string) => new ApiProblem(409, "Conflict", message, field);
 export const quotaExceeded = (message: string) => new ApiProblem(409, "QuotaExceeded", message);
 export const relayLoop = (message: string) => new ApiProblem(409, "RelayLoop", message, "destinationUrl");

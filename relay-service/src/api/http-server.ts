@@ -4,7 +4,7 @@ import { URL } from "node:url";
 import FindMyWay from "find-my-way";
 import type { Logger } from "pino";
 import { redactText } from "@liverelay/api";
-import { ApiProblem, notFound, unauthorized } from "./errors";
+import { ApiProblem, methodNotAllowed, notFound, unauthorized } from "./errors";
 import { readJsonBody } from "./body";
 import { streamFile } from "./file-reply";
 import type { Reply, Route } from "./route";
@@ -35,9 +35,16 @@ export function createHttpServer(deps: HttpServerDeps): http.Server {
   const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 30_000 }, (req, res) => {
     const found = router.find(req.method as "GET", (req.url ?? "/").split("?")[0]);
     if (found) return found.handler(req, res, found.params, undefined, found.searchParams);
-    void respondToUnknown(deps, req, res);
+    void respondToUnknown(deps, router, req, res);
   });
   return server;
+}
+
+const ROUTE_METHODS: Route["method"][] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/** The methods the route table has for `path` (empty: no such path). */
+function allowedMethods(router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>, path: string): string[] {
+  return ROUTE_METHODS.filter((method) => router.find(method, path) !== null);
 }
 
 async function serve(deps: HttpServerDeps, route: Route, req: IncomingMessage, res: ServerResponse, params: Record<string, string>) {
@@ -73,11 +80,15 @@ async function validBody(route: Route, req: IncomingMessage): Promise<unknown> {
   return validate(route.body!, raw, "body");
 }
 
-async function respondToUnknown(deps: HttpServerDeps, req: IncomingMessage, res: ServerResponse) {
+/** A known path with another method is 405 with `Allow`; an unknown path is 404. */
+async function respondToUnknown(deps: HttpServerDeps, router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>, req: IncomingMessage, res: ServerResponse) {
   const requestId = requestIdOf(req);
   req.resume();
-  send(res, problemReply(notFound(`no route for ${req.method} ${(req.url ?? "/").split("?")[0]}`), deps.logger), requestId);
-  deps.metrics.observeRequest(req.method ?? "?", "unmatched", 404, 0);
+  const path = (req.url ?? "/").split("?")[0];
+  const allowed = allowedMethods(router, path);
+  const problem = allowed.length > 0 ? methodNotAllowed(req.method ?? "?", allowed) : notFound(`no route for ${req.method} ${path}`);
+  send(res, problemReply(problem, deps.logger), requestId);
+  deps.metrics.observeRequest(req.method ?? "?", "unmatched", problem.status, 0);
 }
 
 function problemReply(err: unknown, log: Logger): Reply {

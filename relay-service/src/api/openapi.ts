@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { openApiPath, type Route } from "./route";
+import { ErrorBody } from "@liverelay/api";
+import { openApiPath, type ResponseSpec, type Route } from "./route";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -18,7 +19,7 @@ export function buildOpenApi(routes: Route[], version: string): JsonSchema {
       tags: [route.tag],
       parameters: [...parameters(route.params, "path", toSchema), ...parameters(route.query, "query", toSchema), ...headerParameters(route)],
       responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, spec]) => [
+        Object.entries(withServerResponses(route)).map(([status, spec]) => [
           status,
           { description: spec.description, ...(spec.schema ? { content: { "application/json": { schema: toSchema(spec.schema, "output") } } } : {}) },
         ]),
@@ -30,11 +31,24 @@ export function buildOpenApi(routes: Route[], version: string): JsonSchema {
   }
   return {
     openapi: "3.1.0",
-    info: { title: "LiveRelay API", version, description: "Relay templates forward live RTMP/SRT streams to third-party ingest URLs." },
+    info: { title: "LiveRelay API", version, description: DESCRIPTION },
     security: [{ bearerAuth: [] }],
     paths,
     components: { schemas: components, securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } } },
   };
+}
+
+const DESCRIPTION = [
+  "Relay templates forward live RTMP/SRT streams to third-party ingest URLs.",
+  "Every path answers a method it does not list with 405 MethodNotAllowed and an `Allow` header naming the methods it has;",
+  "an unknown path is 404. A request line and headers over 16 KiB in all are answered 431 by the HTTP layer, without a body.",
+].join(" ");
+
+/** Answers the HTTP layer gives on every route, beside what the route documents. */
+function withServerResponses(route: Route): Record<number, ResponseSpec> {
+  const server: Record<number, ResponseSpec> = { 431: { description: "Request line or headers over 16 KiB in all (no body; the connection is closed)" } };
+  if (route.auth) server[401] = { description: "Missing or invalid bearer token", schema: ErrorBody };
+  return { ...server, ...route.responses };
 }
 
 function parameters(schema: z.ZodType | undefined, where: "path" | "query", toSchema: (s: z.ZodType, io: "input") => JsonSchema) {
@@ -50,7 +64,10 @@ function parameters(schema: z.ZodType | undefined, where: "path" | "query", toSc
 }
 
 const headerParameters = (route: Route) =>
-  (route.headers ?? []).map((h) => ({ name: h.name, in: "header", required: false, description: h.description, schema: { type: "string" } }));
+  (route.headers ?? []).map((h) => ({
+    name: h.name, in: "header", required: false, description: h.description,
+    schema: { type: "string", ...(h.pattern ? { pattern: h.pattern } : {}) },
+  }));
 
 /** Moves zod's `$defs` (schemas with a meta id) into components and points the refs there. */
 function hoist(schema: JsonSchema, components: Record<string, JsonSchema>): JsonSchema {

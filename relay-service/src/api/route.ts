@@ -45,7 +45,7 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   /** Runs on the parsed JSON before `body` validates it, for checks that need their own error code. */
   beforeValidation?: (raw: unknown) => void;
   /** Header parameters documented in the OpenAPI document (e.g. Idempotency-Key). */
-  headers?: { name: string; description: string }[];
+  headers?: { name: string; description: string; pattern?: string }[];
   responses: Record<number, ResponseSpec>;
   handle(ctx: RequestContext<P, Q, B>): Promise<Reply> | Reply;
 }

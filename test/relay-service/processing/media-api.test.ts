@@ -86,7 +86,7 @@ describe("media processing API: configs, validation, OpenAPI", () => {
 
   it("recordings: empty list, bad cursor, unknown id", async () => {
     expect((await api.call("GET", `${d}/recordings`)).body).toEqual({ items: [], nextCursor: null });
-    expect((await api.call("GET", `${d}/recordings?cursor=nope`)).body.error.field).toBe("cursor");
+    expect((await api.call("GET", `${d}/recordings?cursor=no%20pe`)).body.error.field).toBe("cursor");
     expect((await api.call("GET", `${d}/recordings?limit=0`)).body.error.field).toBe("limit");
     expect((await api.call("GET", `${d}/recordings/rec_x/file`)).status).toBe(404);
     expect((await api.call("DELETE", `${d}/recordings/rec_x`)).status).toBe(404);

@@ -5,8 +5,9 @@ import type { LiveTail } from "../../events/live-tail";
 import { ApiProblem, badRequest } from "../errors";
 import { defineRoute, type Route } from "../route";
 
+const EVENT_ID = /^evt_\d{1,15}$/;
 const EventStreamQuery = z.strictObject({
-  after: z.string().optional().meta({ description: "Resume after this event id (what `Last-Event-ID` does on reconnection)" }),
+  after: z.string().regex(EVENT_ID, "after must be an event id such as evt_000000000042").optional().meta({ description: "Resume after this event id (what `Last-Event-ID` does on reconnection)" }),
 });
 
 /** `GET /v1/domains/{domain}/events`: the live tail, as Server-Sent Events. */
@@ -21,7 +22,8 @@ export function eventRoutes(deps: { tail: LiveTail }): Route[] {
       auth: true,
       params: DomainParams,
       query: EventStreamQuery,
-      headers: [{ name: "Last-Event-ID", description: "Resume after this event id: every later event of the domain still in the outbox (24 h) is sent first" }],
+      // Empty counts as absent (what EventSource sends before it has seen an id).
+      headers: [{ name: "Last-Event-ID", pattern: "^(evt_\\d{1,15})?$", description: "Resume after this event id: every later event of the domain still in the outbox (24 h) is sent first; empty: from now" }],
       responses: {
         200: { description: "An endless text/event-stream: `id`, `event` (the type) and `data` (the event as JSON) per event; a comment line every 15 s" },
         400: { description: "Malformed Last-Event-ID", schema: ErrorBody },
