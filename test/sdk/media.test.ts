@@ -1,17 +1,9 @@
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApiError, BadRequestError, ConflictError, NotFoundError, ResponseValidationError, type ProcessingWorker, type Recording } from "../../sdk/src";
-import { api, BASE, caught, DOMAIN, errorBody, expectNoSecrets, testClient, TOKEN } from "./support";
+import { api, BASE, caught, DOMAIN, errorBody, expectNoSecrets, testClient, TOKEN, useNock } from "./support";
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+useNock();
 
 const D = `/v1/domains/${DOMAIN}`;
 const template = (over: Record<string, unknown> = {}) => ({

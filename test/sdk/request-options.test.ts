@@ -1,19 +1,11 @@
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, LiveRelayAbortError, LiveRelayError } from "../../sdk/src";
-import { api, BASE, caught, DOMAIN, errorBody, expectNoSecrets, template, TEMPLATES, testClient, TOKEN } from "./support";
+import { api, BASE, caught, DOMAIN, errorBody, expectNoSecrets, template, TEMPLATES, testClient, TOKEN, useNock } from "./support";
 
 // The last argument of every method: { signal, timeoutMs, maxRetries, headers, idempotencyKey }.
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+useNock();
 
 const unavailable = errorBody("Internal", "try later");
 const status = { templateId: "rt_abc", state: "waiting", restarts: 0, since: "2026-11-01T09:00:00Z", bitrateKbps: 0, fps: 0, bytesOut: 0 };

@@ -1,17 +1,9 @@
 import nock from "nock";
-import { afterEach, beforeAll, afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createClient, NotFoundError, SDK_VERSION, TimeoutError, type RelayStatus, type RelayTemplate } from "../../sdk/src";
-import { api, BASE, caught, DEST, DOMAIN, errorBody, template, TEMPLATES, testClient, TOKEN } from "./support";
+import { api, BASE, caught, DEST, DOMAIN, errorBody, template, TEMPLATES, testClient, TOKEN, useNock } from "./support";
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+useNock();
 
 const status = (state: RelayStatus["state"], over: Partial<RelayStatus> = {}): RelayStatus => ({
   templateId: "rt_abc",

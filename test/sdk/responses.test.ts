@@ -1,20 +1,11 @@
-import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isKnownRelayStatus, ResponseValidationError } from "../../sdk/src";
-import { api, caught, DOMAIN, template, TEMPLATES, testClient } from "./support";
+import { api, caught, DOMAIN, template, TEMPLATES, testClient, useNock } from "./support";
 
 // Responses as the SDK validates them: discriminated where a field decides the others, open
 // where a newer service may add a value.
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-afterEach(() => {
-  nock.cleanAll();
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
+useNock();
 
 const status = (over: Record<string, unknown>) => ({ templateId: "rt_abc", state: "waiting", restarts: 0, since: "2026-11-01T09:00:00Z", bitrateKbps: 0, fps: 0, bytesOut: 0, ...over });
 const lastError = { code: "DestinationFailed", message: "connection refused", at: "2026-11-01T09:00:00Z" };

@@ -1,7 +1,7 @@
 import net from "node:net";
 import util from "node:util";
 import nock from "nock";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { createClient, type ClientOptions } from "../../sdk/src";
 
 export const BASE = "http://api.liverelay.test";
@@ -45,6 +45,19 @@ export function testClient(options: Partial<ClientOptions> = {}) {
 }
 
 export const api = () => nock(BASE);
+
+/** Call once at the top of a test file: nothing leaves the process, and every test starts with no interceptors. */
+export function useNock(): void {
+  beforeAll(() => {
+    nock.disableNetConnect();
+  });
+  afterEach(() => {
+    nock.cleanAll();
+  });
+  afterAll(() => {
+    nock.enableNetConnect();
+  });
+}
 
 /** Runs `fn`, expecting it to throw; returns the error. */
 export async function caught(fn: () => Promise<unknown>): Promise<Error> {
