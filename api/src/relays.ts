@@ -62,3 +62,21 @@ export const IngestAuth = z
   })
   .meta({ id: "IngestAuth", description: "Whether publishing to the domain needs a key; the key itself is never returned" });
 export type IngestAuth = z.infer<typeof IngestAuth>;
+
+const publisherTakeover = z.boolean().meta({
+  description:
+    "A new publish of a live stream key, authenticated with a valid auth_key (so only in a domain with ingest auth), " +
+    "ends the old publishing session and takes the stream over; its relays restart on the new publication. Off: the new publish is refused",
+});
+
+export const IngestSettingsSet = z.strictObject({ publisherTakeover }).meta({ id: "IngestSettingsSet" });
+export type IngestSettingsSet = z.input<typeof IngestSettingsSet>;
+
+export const IngestSettings = z
+  .object({
+    domain: Domain,
+    publisherTakeover,
+    updatedAt: z.string().nullable().meta({ description: "null: never set, the defaults apply" }),
+  })
+  .meta({ id: "IngestSettings", description: "How the domain treats publishers; a domain never configured has the defaults (every setting off)" });
+export type IngestSettings = z.infer<typeof IngestSettings>;

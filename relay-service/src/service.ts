@@ -19,7 +19,7 @@ import { StreamHub } from "./hub/stream-hub";
 import { PublishGate } from "./ingest/publish-gate";
 import { createRtmpIngest } from "./ingest/rtmp-ingest";
 import { createSrtIngest } from "./ingest/srt-ingest";
-import { IngestAuthCache } from "./ingest/ingest-auth-cache";
+import { IngestAuthCache, IngestSettingsCache } from "./ingest/ingest-auth-cache";
 import { RelaySupervisor } from "./relay/relay-supervisor";
 import { createRelayEngineFactory } from "./relay/engine-factory";
 import { createTlsTrust } from "./rtmp/tls-trust";
@@ -73,7 +73,9 @@ export async function startService(config: Config, logger: Logger = createLogger
   // Data plane: the RTMP and SRT servers feed the hub; the supervisor runs one worker per active relay.
   const ingestAuth = new IngestAuthCache(store);
   await ingestAuth.load();
-  const gate = new PublishGate({ ingestAuth, hub, defaultDomain: config.defaultDomain, logger, refusals: new RefusalEvents(events) });
+  const ingestSettings = new IngestSettingsCache(store);
+  await ingestSettings.load();
+  const gate = new PublishGate({ ingestAuth, settings: ingestSettings, hub, defaultDomain: config.defaultDomain, logger, refusals: new RefusalEvents(events) });
   // Everything an unauthenticated peer can make the ingest servers hold is capped; refusals are counted.
   const ingestCounters = registerIngestMetrics(metrics.registry, {
     connections: () => ({ rtmp: rtmp.connectionCount, srt: srt.connectionCount }),
@@ -138,7 +140,7 @@ export async function startService(config: Config, logger: Logger = createLogger
         closedBy: async (candidate) => loopClosedBy(candidate, await store.listAllRelayTemplates(), self, new Date()),
       },
     }),
-    ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain) }),
+    ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain), ingestSettingsChanged: (domain) => ingestSettings.refresh(domain) }),
     ...mediaRoutes({ store, paths: media.paths, processing: media.supervisor, onChange: () => media.supervisor.configsChanged() }),
     ...webhookRoutes({ store: store.webhooks, dispatcher: webhooks, allowPrivate: config.allowPrivateWebhooks }),
     ...eventRoutes({ tail }),

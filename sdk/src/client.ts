@@ -1,6 +1,7 @@
 import { realSleep } from "./abort";
 import { Transport } from "./http";
 import { IngestAuthResource } from "./resources/ingest-auth";
+import { IngestSettingsResource } from "./resources/ingest-settings";
 import { QuotaResource } from "./resources/quota";
 import { RelayTemplates } from "./resources/relay-templates";
 import { Relays } from "./resources/relays";
@@ -44,6 +45,7 @@ export interface LiveRelayClient {
   readonly streams: Streams;
   readonly quota: QuotaResource;
   readonly ingestAuth: IngestAuthResource;
+  readonly ingestSettings: IngestSettingsResource;
   readonly transcodeTemplates: TranscodeTemplates;
   readonly snapshotConfig: SnapshotConfigResource;
   readonly recordingConfig: RecordingConfigResource;
@@ -115,6 +117,7 @@ export function createClient(options: ClientOptions): LiveRelayClient {
     streams: new Streams(http),
     quota: new QuotaResource(http),
     ingestAuth: new IngestAuthResource(http),
+    ingestSettings: new IngestSettingsResource(http),
     transcodeTemplates: new TranscodeTemplates(http),
     snapshotConfig: new SnapshotConfigResource(http),
     recordingConfig: new RecordingConfigResource(http),

@@ -23,6 +23,7 @@ export type { Relays } from "./resources/relays";
 export type { Streams } from "./resources/streams";
 export type { QuotaResource } from "./resources/quota";
 export type { IngestAuthResource } from "./resources/ingest-auth";
+export type { IngestSettingsResource } from "./resources/ingest-settings";
 export type { TranscodeTemplates } from "./resources/transcode-templates";
 export type { SnapshotConfigResource } from "./resources/snapshot-config";
 export type { RecordingConfigResource } from "./resources/recording-config";

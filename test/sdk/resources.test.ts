@@ -255,6 +255,20 @@ describe("relay status, relays, streams, ingest auth", () => {
     expect(await client.ingestAuth.delete(DOMAIN)).toBeUndefined();
     expect(scope.isDone()).toBe(true);
   });
+
+  it("ingestSettings: PUT and GET, request options last", async () => {
+    const state = { domain: DOMAIN, publisherTakeover: true, updatedAt: "2026-11-01T09:00:00Z" };
+    const scope = api()
+      .put(`/v1/domains/${DOMAIN}/ingest-settings`, { publisherTakeover: true })
+      .reply(200, state)
+      .get(`/v1/domains/${DOMAIN}/ingest-settings`)
+      .matchHeader("x-trace", "t1")
+      .reply(200, { domain: DOMAIN, publisherTakeover: false, updatedAt: null });
+    const { client } = testClient();
+    expect(await client.ingestSettings.set(DOMAIN, { publisherTakeover: true })).toEqual(state);
+    expect(await client.ingestSettings.get(DOMAIN, { headers: { "x-trace": "t1" } })).toEqual({ domain: DOMAIN, publisherTakeover: false, updatedAt: null });
+    expect(scope.isDone()).toBe(true);
+  });
 });
 
 describe("createClient options", () => {

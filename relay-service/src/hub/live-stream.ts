@@ -32,6 +32,7 @@ export class LiveStream {
   /** RTMP streams are FLV to their readers, SRT streams MPEG-TS: each has its own start cache. */
   private readonly gop: FlvGopCache | TsGopCache;
   private ended = false;
+  private hangUpPublisher: () => void = () => {};
   private bytesIn = 0;
   private window: { at: number; bytes: number }[] = [];
 
@@ -76,6 +77,20 @@ export class LiveStream {
       this.pending.delete(entry);
       this.subscribers.delete(subscriber);
     };
+  }
+
+  /**
+   * How to close the publishing connection from the server side (publisher takeover). A stream
+   * already ended (taken over while its session was still being accepted) hangs up at once.
+   */
+  setPublisherHangUp(hangUp: () => void): void {
+    if (this.ended) hangUp();
+    else this.hangUpPublisher = hangUp;
+  }
+
+  /** A newer publisher takes the key over: close this one's connection (the hub ends the stream). */
+  hangUp(): void {
+    this.hangUpPublisher();
   }
 
   end(): void {

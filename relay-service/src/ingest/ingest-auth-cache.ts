@@ -1,29 +1,47 @@
-import type { IngestAuthRecord, Store } from "../store/store";
+import type { IngestAuthRecord, IngestSettingsRecord, Store } from "../store/store";
 
 /**
- * Every domain's ingest credentials, in memory, so that the publish gate decides
- * synchronously: SRT asks inside libsrt's listen callback, which cannot wait for a store
- * query. Loaded at start; the ingest-auth API refreshes a domain after each write, before it
- * answers, so a 200 means the new credentials are in force.
+ * One per-domain record kind, in memory, so that the publish gate decides synchronously: SRT
+ * asks inside libsrt's listen callback, which cannot wait for a store query. Loaded at start;
+ * the API refreshes a domain after each write, before it answers, so a 200 means the new
+ * record is in force. The store stays the source of truth.
  */
-export class IngestAuthCache {
-  private readonly byDomain = new Map<string, IngestAuthRecord>();
+class DomainRecordCache<R extends { domain: string }> {
+  private readonly byDomain = new Map<string, R>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly source: { list: () => Promise<R[]>; get: (domain: string) => Promise<R | null> }) {}
 
   async load(): Promise<void> {
     this.byDomain.clear();
-    for (const record of await this.store.listIngestAuth()) this.byDomain.set(record.domain, record);
+    for (const record of await this.source.list()) this.byDomain.set(record.domain, record);
   }
 
-  /** Re-reads one domain from the store (the store stays the source of truth). */
+  /** Re-reads one domain from the store. */
   async refresh(domain: string): Promise<void> {
-    const record = await this.store.getIngestAuth(domain);
+    const record = await this.source.get(domain);
     if (record) this.byDomain.set(domain, record);
     else this.byDomain.delete(domain);
   }
 
-  get(domain: string): IngestAuthRecord | null {
+  get(domain: string): R | null {
     return this.byDomain.get(domain) ?? null;
+  }
+}
+
+/** Every domain's ingest credentials (URL-signing key, SRT passphrase). */
+export class IngestAuthCache extends DomainRecordCache<IngestAuthRecord> {
+  constructor(store: Store) {
+    super({ list: () => store.listIngestAuth(), get: (domain) => store.getIngestAuth(domain) });
+  }
+}
+
+/** Every domain's ingest settings; a domain without a record has every setting off. */
+export class IngestSettingsCache extends DomainRecordCache<IngestSettingsRecord> {
+  constructor(store: Store) {
+    super({ list: () => store.listIngestSettings(), get: (domain) => store.getIngestSettings(domain) });
+  }
+
+  publisherTakeover(domain: string): boolean {
+    return this.get(domain)?.publisherTakeover ?? false;
   }
 }

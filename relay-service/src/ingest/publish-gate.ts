@@ -1,13 +1,15 @@
 import type { Logger } from "pino";
 import type { StreamHub } from "../hub/stream-hub";
 import type { IngestProtocol, LiveStream, StreamKey } from "../hub/live-stream";
-import type { IngestAuthCache } from "./ingest-auth-cache";
+import type { IngestAuthCache, IngestSettingsCache } from "./ingest-auth-cache";
 import { resolveStreamKey, type PublishTarget } from "./stream-identity";
 import { verifyAuthKey } from "./url-signing";
 import type { RefusalEvents } from "./refusal-events";
 
 export type GateRefusal = { accept: false; code: "Unauthorized" | "Conflict" | "BadRequest"; description: string };
 type Admitted<Claim> = { accept: true; key: StreamKey; claim: Claim; srtPassphrase: string | null };
+/** `takeover`: the publish may end a live publication of its key (an authenticated publish, domain opted in). */
+type ClaimFn<C> = (key: StreamKey, takeover: boolean) => C | null;
 
 /**
  * How long an SRT caller accepted at the handshake holds its stream key until its connection
@@ -23,12 +25,20 @@ export const SRT_RESERVATION_MS = 3_000;
  */
 export class PublishGate {
   constructor(
-    private readonly deps: { ingestAuth: IngestAuthCache; hub: StreamHub; defaultDomain: string; logger: Logger; refusals?: RefusalEvents },
+    private readonly deps: {
+      ingestAuth: IngestAuthCache;
+      hub: StreamHub;
+      defaultDomain: string;
+      logger: Logger;
+      refusals?: RefusalEvents;
+      /** Per-domain ingest settings (publisher takeover); absent: every setting off. */
+      settings?: IngestSettingsCache;
+    },
   ) {}
 
   /** RTMP decides on the publish command, with the session in hand: accepting claims the stream. */
   admitRtmp(target: PublishTarget, remoteAddress: string): Admitted<LiveStream> | GateRefusal {
-    return this.decide(target, "rtmp", remoteAddress, (key) => this.deps.hub.publish(key, "rtmp"));
+    return this.decide(target, "rtmp", remoteAddress, (key, takeover) => this.deps.hub.publish(key, "rtmp", { takeover }));
   }
 
   /**
@@ -36,10 +46,10 @@ export class PublishGate {
    * stream key (see StreamHub.reserve) and names the passphrase the handshake must carry.
    */
   admitSrt(target: PublishTarget, remoteAddress: string): Admitted<true> | GateRefusal {
-    return this.decide(target, "srt", remoteAddress, (key) => this.deps.hub.reserve(key, SRT_RESERVATION_MS) || null);
+    return this.decide(target, "srt", remoteAddress, (key, takeover) => this.deps.hub.reserve(key, SRT_RESERVATION_MS, { takeover }) || null);
   }
 
-  private decide<Claim>(target: PublishTarget, protocol: IngestProtocol, remoteAddress: string, claim: (key: StreamKey) => Claim | null): Admitted<Claim> | GateRefusal {
+  private decide<C>(target: PublishTarget, protocol: IngestProtocol, remoteAddress: string, claim: ClaimFn<C>): Admitted<C> | GateRefusal {
     const identity = resolveStreamKey(target, this.deps.defaultDomain);
     if (!identity.ok) return { accept: false, code: "BadRequest", description: identity.message };
     const key = identity.key;
@@ -56,13 +66,15 @@ export class PublishGate {
         return { accept: false, code: "Unauthorized", description: `auth_key ${check.reason}` };
       }
     }
-    const claimed = claim(key);
+    // Only a publisher that proved it holds the domain's signing key may end another's publish.
+    const takeover = auth !== null && (this.deps.settings?.publisherTakeover(key.domain) ?? false);
+    const claimed = claim(key, takeover);
     if (claimed === null) {
       refused({}, "publish refused: stream already live");
       this.deps.refusals?.refused(key, protocol, "Conflict", "stream is already being published", remoteAddress);
       return { accept: false, code: "Conflict", description: "stream is already being published" };
     }
-    log.info("publish admitted");
+    log.info({ takeoverAllowed: takeover }, "publish admitted");
     return { accept: true, key, claim: claimed, srtPassphrase: auth?.srtPassphrase ?? null };
   }
 }

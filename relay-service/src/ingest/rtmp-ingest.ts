@@ -21,6 +21,7 @@ export function createRtmpIngest(deps: { host: string; port: number; gate: Publi
       return {
         accept: true,
         sink: {
+          onStart: (hangUp) => stream.setPublisherHangUp(hangUp),
           onTag: (type, timestamp, payload) => stream.pushFlvTag(type, timestamp, payload),
           onEnd: (reason) => {
             deps.logger.info({ domain: stream.key.domain, appName: stream.key.appName, streamName: stream.key.streamName, reason }, "publish ended");

@@ -55,7 +55,10 @@ function authorize(gate: PublishGate, caller: SrtCallerInfo): SrtAcceptDecision 
   return decision.srtPassphrase ? { accept: true, passphrase: decision.srtPassphrase } : { accept: true };
 }
 
-/** The caller passed the handshake: claim its stream (first to connect wins) and feed it. */
+/**
+ * The caller passed the handshake: claim its stream (first to connect wins, or it takes a live
+ * stream over when its reservation allows) and feed it.
+ */
 function connect(deps: SrtIngestDeps, conn: SrtConnection): void {
   const key = streamKeyOf(conn.streamId, deps.defaultDomain);
   const stream = key && deps.hub.publish(key, "srt", { fromReservation: true });
@@ -67,6 +70,10 @@ function connect(deps: SrtIngestDeps, conn: SrtConnection): void {
     return;
   }
   log.info("publish started");
+  stream.setPublisherHangUp(() => {
+    log.info("srt connection closed: a newer publisher took the stream over");
+    conn.close();
+  });
   conn.on("data", (chunk) => stream.pushTs(chunk));
   conn.on("close", (reason) => {
     log.info({ reason, bytesIn: stream.totalBytesIn }, "publish ended");

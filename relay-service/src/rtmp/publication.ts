@@ -32,6 +32,11 @@ export class Publication {
     if (body) this.sink.onTag(18, message.timestamp, body);
   }
 
+  /** The publish is accepted: the sink may hang the connection up later (publisher takeover). */
+  start(hangUp: () => void): void {
+    this.sink.onStart?.(hangUp);
+  }
+
   end(reason: PublishEndReason): void {
     if (this.ended) return;
     this.ended = true;

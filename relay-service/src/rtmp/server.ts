@@ -19,7 +19,9 @@ export interface RtmpPublishSink {
   /** An FLV tag's body: type 8 audio, 9 video, 18 script data (onMetaData, with the @setDataFrame wrapper removed). timestamp in ms (32-bit, as received). */
   onTag(type: 8 | 9 | 18, timestamp: number, payload: Buffer): void;
   /** Called exactly once when an accepted publish ends: unpublish, socket close/reset, idle timeout, protocol error, or server close. */
-  onEnd(reason: "unpublish" | "disconnect" | "timeout" | "protocol-error" | "server-close"): void;
+  onEnd(reason: "unpublish" | "disconnect" | "timeout" | "protocol-error" | "server-close" | "taken-over"): void;
+  /** Called once the publish is accepted, with a hang-up for the server side (a newer publisher took the stream over). */
+  onStart?(hangUp: () => void): void;
 }
 
 export type RtmpPublishDecision =

@@ -357,6 +357,7 @@ export class RtmpSession implements BudgetHolder {
     this.send(streamBeginMessage(streamId));
     const status = { level: "status" as const, code: "NetStream.Publish.Start", description: "Publishing started." };
     this.send(onStatusMessage(streamId, status, splitNameAndQuery(name).name));
+    publication.start(() => this.terminate("taken-over", "a newer publisher took the stream over"));
   }
 
   private rejectPublish(streamId: number, code: string, description: string): void {

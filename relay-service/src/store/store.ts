@@ -41,6 +41,14 @@ export interface IngestAuthRecord {
   updatedAt: string;
 }
 
+/** A domain's ingest settings; a domain without one has every setting off. */
+export interface IngestSettingsRecord {
+  domain: string;
+  /** A new authenticated publish of a live key ends the old publishing session. */
+  publisherTakeover: boolean;
+  updatedAt: string;
+}
+
 export interface TemplatePage {
   items: RelayTemplate[];
   /** Id of the last item when more may follow, else null. */
@@ -81,5 +89,9 @@ export interface Store extends MediaStore {
   listIngestAuth(): Promise<IngestAuthRecord[]>;
   setIngestAuth(record: IngestAuthRecord): Promise<void>;
   deleteIngestAuth(domain: string): Promise<boolean>;
+  getIngestSettings(domain: string): Promise<IngestSettingsRecord | null>;
+  /** Every domain's ingest settings: loaded once at start by the publish gate's cache. */
+  listIngestSettings(): Promise<IngestSettingsRecord[]>;
+  setIngestSettings(record: IngestSettingsRecord): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { DomainParams, ErrorBody, IngestAuth, IngestAuthSet, LiveStreamList, RelayStatus, RelayStatusList, TemplateParams } from "@liverelay/api";
+import { DomainParams, ErrorBody, IngestAuth, IngestAuthSet, IngestSettings, IngestSettingsSet, LiveStreamList, RelayStatus, RelayStatusList, TemplateParams } from "@liverelay/api";
 import type { RelaySupervisor } from "../../relay/relay-supervisor";
 import type { StreamHub } from "../../hub/stream-hub";
 import type { Store } from "../../store/store";
@@ -11,6 +11,8 @@ export interface RelayRoutesDeps {
   supervisor: RelaySupervisor;
   /** Awaited after every ingest-auth write, so the answer means the publish gate applies it. */
   ingestAuthChanged: (domain: string) => Promise<void>;
+  /** Awaited after every ingest-settings write, likewise. */
+  ingestSettingsChanged: (domain: string) => Promise<void>;
 }
 
 const errors = {
@@ -60,6 +62,47 @@ export function relayRoutes(deps: RelayRoutesDeps): Route[] {
       handle: ({ params }) => ({ status: 200, body: { items: deps.hub.list(params.domain).map((s) => s.describe()) } }),
     }),
     ...ingestAuthRoutes(deps.store, deps.ingestAuthChanged),
+    ...ingestSettingsRoutes(deps.store, deps.ingestSettingsChanged),
+  ];
+}
+
+/** Per-domain publishing behaviour. Every domain has settings: one never configured has the defaults. */
+function ingestSettingsRoutes(store: Store, changed: (domain: string) => Promise<void>): Route[] {
+  const path = "/v1/domains/:domain/ingest-settings";
+  const view = (domain: string, r: { publisherTakeover: boolean; updatedAt: string } | null) => ({
+    domain,
+    publisherTakeover: r?.publisherTakeover ?? false,
+    updatedAt: r?.updatedAt ?? null,
+  });
+  return [
+    defineRoute({
+      method: "PUT",
+      path,
+      operationId: "setIngestSettings",
+      summary: "Set how the domain treats publishers (publisher takeover)",
+      tag: "ingest-auth",
+      auth: true,
+      params: DomainParams,
+      body: IngestSettingsSet,
+      responses: { 200: { description: "The settings now in force", schema: IngestSettings }, ...errors },
+      async handle({ params, body }) {
+        const record = { domain: params.domain, publisherTakeover: body.publisherTakeover, updatedAt: new Date().toISOString() };
+        await store.setIngestSettings(record);
+        await changed(params.domain);
+        return { status: 200, body: view(params.domain, record) };
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      path,
+      operationId: "getIngestSettings",
+      summary: "How the domain treats publishers (the defaults when never set)",
+      tag: "ingest-auth",
+      auth: true,
+      params: DomainParams,
+      responses: { 200: { description: "Ingest settings", schema: IngestSettings }, ...errors },
+      handle: async ({ params }) => ({ status: 200, body: view(params.domain, await store.getIngestSettings(params.domain)) }),
+    }),
   ];
 }
 

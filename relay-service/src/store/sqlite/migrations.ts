@@ -133,4 +133,15 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (domain, webhook_id) WHERE status = 'pending';
     `,
   },
+  {
+    version: 5,
+    name: "per-domain ingest settings (publisher takeover)",
+    sql: `
+      CREATE TABLE ingest_settings (
+        domain             TEXT PRIMARY KEY,
+        publisher_takeover INTEGER NOT NULL CHECK (publisher_takeover IN (0, 1)),
+        updated_at         TEXT NOT NULL
+      );
+    `,
+  },
 ];

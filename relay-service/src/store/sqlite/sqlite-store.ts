@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { RecordingConfig, RelayTemplate, SnapshotConfig, TranscodeTemplate } from "@liverelay/api";
-import type { CreateTemplateResult, IdempotencyClaim, IngestAuthRecord, Store, TemplateChange, TemplateFields, TemplateFilter, TemplatePage } from "../store";
+import type { CreateTemplateResult, IdempotencyClaim, IngestAuthRecord, IngestSettingsRecord, Store, TemplateChange, TemplateFields, TemplateFilter, TemplatePage } from "../store";
 import type { RecordingEnd, RecordingFilter, RecordingPage, RecordingRecord, TranscodeSpec } from "../media";
 import { MIGRATIONS } from "./migrations";
 import { SqliteOutbox, SqliteWebhooks } from "./sqlite-events";
@@ -228,6 +228,24 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => this.stmt("DELETE FROM ingest_auth WHERE domain = ?").run(domain).changes > 0)();
   }
 
+  async getIngestSettings(domain: string): Promise<IngestSettingsRecord | null> {
+    const row = this.stmt("SELECT domain, publisher_takeover, updated_at FROM ingest_settings WHERE domain = ?").get(domain) as IngestSettingsRow | undefined;
+    return row ? toIngestSettings(row) : null;
+  }
+
+  async listIngestSettings(): Promise<IngestSettingsRecord[]> {
+    return (this.stmt("SELECT domain, publisher_takeover, updated_at FROM ingest_settings ORDER BY domain").all() as IngestSettingsRow[]).map(toIngestSettings);
+  }
+
+  async setIngestSettings(r: IngestSettingsRecord): Promise<void> {
+    this.db.transaction(() =>
+      this.stmt(
+        `INSERT INTO ingest_settings (domain, publisher_takeover, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (domain) DO UPDATE SET publisher_takeover = excluded.publisher_takeover, updated_at = excluded.updated_at`,
+      ).run(r.domain, r.publisherTakeover ? 1 : 0, r.updatedAt),
+    )();
+  }
+
   // ---- media processing ----------------------------------------------------------
 
   async putTranscodeTemplate(domain: string, id: string, spec: TranscodeSpec, now: Date): Promise<{ template: TranscodeTemplate; created: boolean }> {
@@ -363,6 +381,14 @@ interface IngestAuthRow {
   srt_passphrase: string | null;
   updated_at: string;
 }
+
+interface IngestSettingsRow {
+  domain: string;
+  publisher_takeover: number;
+  updated_at: string;
+}
+
+const toIngestSettings = (row: IngestSettingsRow): IngestSettingsRecord => ({ domain: row.domain, publisherTakeover: row.publisher_takeover === 1, updatedAt: row.updated_at });
 
 const toIngestAuth = (row: IngestAuthRow): IngestAuthRecord => ({ domain: row.domain, key: row.key, srtPassphrase: row.srt_passphrase, updatedAt: row.updated_at });
 
