@@ -10,6 +10,7 @@ const KEY = "takeover-signing-key-0123456789";
 const TAKEOVER = "takeover.example.com";
 const NO_TAKEOVER = "keep.example.com";
 const OPEN = "open.example.com"; // takeover on, but no ingest auth: nobody is authenticated
+const FRESH = "settings.example.com"; // never configured before its test
 
 const signed = (streamName: string) => signAuthKey({ appName: "live", streamName, key: KEY, expiresAt: new Date(Date.now() + 600_000) });
 
@@ -25,6 +26,7 @@ describe("publisher takeover (ingest-settings)", () => {
     call = apiClient(svc);
     ingest = `rtmp://127.0.0.1:${svc.ready.rtmpPort}`;
     for (const domain of [TAKEOVER, NO_TAKEOVER]) expect((await call("PUT", `/v1/domains/${domain}/ingest-auth`, { key: KEY })).status).toBe(200);
+    for (const domain of [TAKEOVER, OPEN]) expect((await call("PUT", `/v1/domains/${domain}/ingest-settings`, { publisherTakeover: true })).status).toBe(200);
   });
   afterAll(async () => {
     await svc?.stop();
@@ -37,18 +39,18 @@ describe("publisher takeover (ingest-settings)", () => {
     ((await call("GET", `/v1/domains/${domain}/streams`)).body.items as { streamName: string; startedAt: string }[]).find((s) => s.streamName === streamName);
 
   it("GET answers the defaults for a domain never configured; PUT validates its body and persists", async () => {
-    const path = `/v1/domains/${TAKEOVER}/ingest-settings`;
-    expect(await call("GET", path)).toMatchObject({ status: 200, body: { domain: TAKEOVER, publisherTakeover: false, updatedAt: null } });
+    const path = `/v1/domains/${FRESH}/ingest-settings`;
+    expect(await call("GET", path)).toMatchObject({ status: 200, body: { domain: FRESH, publisherTakeover: false, updatedAt: null } });
     for (const bad of [{}, { publisherTakeover: "yes" }, { publisherTakeover: 1 }, { publisherTakeover: true, extra: 1 }, null, []]) {
       const res = await call("PUT", path, bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
     }
     expect((await call("GET", path)).body.publisherTakeover).toBe(false);
     const put = await call("PUT", path, { publisherTakeover: true });
-    expect(put).toMatchObject({ status: 200, body: { domain: TAKEOVER, publisherTakeover: true } });
+    expect(put).toMatchObject({ status: 200, body: { domain: FRESH, publisherTakeover: true } });
     expect(typeof put.body.updatedAt).toBe("string");
     expect((await call("GET", path)).body).toEqual(put.body);
-    expect((await call("PUT", `/v1/domains/${OPEN}/ingest-settings`, { publisherTakeover: true })).status).toBe(200);
+    expect((await call("PUT", path, { publisherTakeover: false })).body.publisherTakeover).toBe(false);
     expect((await call("PUT", `/v1/domains/-bad-/ingest-settings`, { publisherTakeover: true })).status).toBe(400);
   });
 
