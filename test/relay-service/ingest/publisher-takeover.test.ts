@@ -121,3 +121,30 @@ describe("publisher takeover (ingest-settings)", () => {
     await second.exited;
   });
 });
+
+describe("publisher takeover after a restart", () => {
+  it("is persisted and in force from start (the gate's cache is loaded from the store)", async () => {
+    const first = await startService();
+    const firstCall = apiClient(first);
+    expect((await firstCall("PUT", `/v1/domains/${TAKEOVER}/ingest-auth`, { key: KEY })).status).toBe(200);
+    expect((await firstCall("PUT", `/v1/domains/${TAKEOVER}/ingest-settings`, { publisherTakeover: true })).status).toBe(200);
+    await first.stop();
+
+    const svc = await startService({ dataDir: first.dataDir });
+    try {
+      const call = apiClient(svc);
+      expect((await call("GET", `/v1/domains/${TAKEOVER}/ingest-settings`)).body.publisherTakeover).toBe(true);
+      const url = `rtmp://127.0.0.1:${svc.ready.rtmpPort}/live/again?auth_key=${signed("again")}&vhost=${TAKEOVER}`;
+      const old = publishRtmp(url, { seconds: 30 });
+      const live = async () => ((await call("GET", `/v1/domains/${TAKEOVER}/streams`)).body.items as { startedAt: string }[])[0];
+      await waitFor("first live", async () => (await live()) !== undefined, 20_000);
+      const before = (await live()).startedAt;
+      const newer = publishRtmp(url, { seconds: 3 });
+      expect(await old.exited).not.toBe(0);
+      await waitFor("taken over", async () => ((await live())?.startedAt ?? before) !== before, 10_000);
+      expect(await newer.exited).toBe(0);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
