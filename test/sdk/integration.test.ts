@@ -213,6 +213,16 @@ describe("SDK against the real service", () => {
     expect(await client.ingestAuth.get(domain)).toMatchObject({ enabled: false });
   });
 
+  it("ingest settings: the defaults for a new domain, then set and read back", async () => {
+    const domain = "settings.example.com";
+    expect(await client.ingestSettings.get(domain)).toEqual({ domain, publisherTakeover: false, updatedAt: null });
+    const set = await client.ingestSettings.set(domain, { publisherTakeover: true });
+    expect(set).toMatchObject({ domain, publisherTakeover: true });
+    expect(await client.ingestSettings.get(domain)).toEqual(set);
+    const bad = await client.ingestSettings.set(domain, { publisherTakeover: "yes" } as never).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(BadRequestError);
+  });
+
   it("a wrong token → AuthenticationError, with no token in it", async () => {
     const wrong = createClient({ baseUrl: svc.url, token: "wrong-token-0123456789" });
     const err = await wrong.quota.get("any.example.com").catch((e: unknown) => e);
