@@ -35,8 +35,9 @@ describe("transcoding: StreamName_<templateId> renditions (real ffmpeg on loopba
     expect(rendition).toMatchObject({ protocol: "rtmp", height: 360 });
     expect((await api.streams()).map((s) => s.streamName).sort()).toEqual(["show", "show_sd"]); // no show_sd_sd
     await Promise.all([waitRelaying(fullId), waitRelaying(lowId)]);
-    const metrics = (await api.call("GET", "/metrics")).body as string;
-    expect(metrics).toMatch(/liverelay_media_workers\{kind="transcoder",state="running"\} 1/);
+    // The rendition can be live before the transcoder's first progress report marks it running.
+    const transcoderRunning = /liverelay_media_workers\{kind="transcoder",state="running"\} 1/;
+    await waitFor("the transcoder counted as running in /metrics", async () => transcoderRunning.test((await api.call("GET", "/metrics")).body as string), 10_000);
 
     expect(await pub.exited).toBe(0);
     await Promise.all([full.exited, low.exited]);
