@@ -201,7 +201,7 @@ async function main() {
   }
   const table = [
     "Command: `npm run bench:relay`. Source: 720p30 H.264 2.5 Mbit/s + AAC 128 kbit/s, 2 s GOP, looped with `-re`; sink: one nginx-rtmp, bytes received per stream from its /stat page.",
-    `Machine: ${machineLine()}. Run: ${new Date().toISOString()}. Rates and CPU over ${MEASURE_MS / 1000} s per row. The machine was shared with other work while this ran: treat CPU as ±30 %.`,
+    `Machine: ${machineLine()}. Run: ${new Date().toISOString()}. Rates and CPU over ${MEASURE_MS / 1000} s per row. Single runs: treat CPU as ±30 %.`,
     "",
     "CPU is % of one core for all N relays together (ours: the service minus the same service idle with the source live); delivered = streams arriving at ≥ 90 % of the source bitrate.",
     "",
