@@ -6,6 +6,7 @@ export * from "./destination-url";
 export * from "./srt-destination";
 export * from "./relay-templates";
 export * from "./relays";
+export * from "./domains";
 export * from "./media";
 export * from "./processing";
 export { redactUrl, redactText } from "./redact";

@@ -38,6 +38,7 @@ import { WebhookDispatcher } from "./webhooks/dispatcher";
 import { FairLimiter } from "./webhooks/fair-limiter";
 import { webhookRoutes } from "./api/routes/webhooks";
 import { eventRoutes } from "./api/routes/events";
+import { domainRoutes } from "./api/routes/domains";
 import { registerWebhookMetrics } from "./metrics/webhook-metrics";
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
@@ -144,6 +145,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     ...mediaRoutes({ store, paths: media.paths, processing: media.supervisor, onChange: () => media.supervisor.configsChanged() }),
     ...webhookRoutes({ store: store.webhooks, dispatcher: webhooks, allowPrivate: config.allowPrivateWebhooks }),
     ...eventRoutes({ tail }),
+    ...domainRoutes({ store, hub }),
   ];
   routes.push(...systemRoutes({ isReady: () => ready && store.isOpen(), metricsRegistry: metrics.registry, openApi: () => buildOpenApi(routes, VERSION) }));
   const http = createHttpServer({ routes, checkToken: createTokenChecker(token.token), logger, metrics });

@@ -13,6 +13,7 @@ import { Recordings } from "./resources/recordings";
 import { Webhooks } from "./resources/webhooks";
 import { Events } from "./resources/events";
 import { Processing } from "./resources/processing";
+import { Domains } from "./resources/domains";
 import { SDK_VERSION } from "./version";
 
 export interface ClientOptions {
@@ -53,6 +54,7 @@ export interface LiveRelayClient {
   readonly webhooks: Webhooks;
   readonly events: Events;
   readonly processing: Processing;
+  readonly domains: Domains;
 }
 
 const DEFAULTS = { timeoutMs: 30_000, maxRetries: 3, retryBaseDelayMs: 250, retryMaxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
@@ -125,5 +127,6 @@ export function createClient(options: ClientOptions): LiveRelayClient {
     webhooks: new Webhooks(http),
     events: new Events(http),
     processing: new Processing(http),
+    domains: new Domains(http),
   };
 }

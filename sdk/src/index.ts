@@ -31,6 +31,7 @@ export type { Recordings, RecordingListParams, RecordingFilters, DownloadOptions
 export type { Webhooks } from "./resources/webhooks";
 export type { Events, EventStreamOptions } from "./resources/events";
 export type { Processing } from "./resources/processing";
+export type { Domains } from "./resources/domains";
 export { SDK_VERSION } from "./version";
 // The responses as the SDK types and validates them (discriminated, forward-compatible): these
 // names win over the contract's own schemas of the same name, re-exported below.

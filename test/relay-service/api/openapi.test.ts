@@ -29,7 +29,7 @@ describe("GET /openapi.json", () => {
   it("is OpenAPI 3.1 with every v1 operation", () => {
     expect(doc.openapi).toBe("3.1.0");
     const ops = Object.values(doc.paths).flatMap((p: any) => Object.values(p).map((o: any) => o.operationId));
-    expect(ops).toEqual(expect.arrayContaining(["createRelayTemplate", "listRelayTemplates", "getRelayTemplate", "updateRelayTemplate", "deleteRelayTemplate", "getQuota"]));
+    expect(ops).toEqual(expect.arrayContaining(["createRelayTemplate", "listRelayTemplates", "getRelayTemplate", "updateRelayTemplate", "deleteRelayTemplate", "getQuota", "listDomains"]));
     expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: "http", scheme: "bearer" });
     expect(doc.paths["/healthz"].get.security).toEqual([]);
   });
