@@ -1,4 +1,4 @@
-import { DomainList, ErrorBody, type DomainSummary } from "@liverelay/api";
+import { DomainList, type DomainSummary } from "@liverelay/api";
 import type { StreamHub } from "../../hub/stream-hub";
 import type { Store } from "../../store/store";
 import { defineRoute, type Route } from "../route";
