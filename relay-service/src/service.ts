@@ -39,6 +39,7 @@ import { FairLimiter } from "./webhooks/fair-limiter";
 import { webhookRoutes } from "./api/routes/webhooks";
 import { eventRoutes } from "./api/routes/events";
 import { domainRoutes } from "./api/routes/domains";
+import { consoleRoutes, loadConsoleAssets } from "./api/routes/console";
 import { registerWebhookMetrics } from "./metrics/webhook-metrics";
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
@@ -146,6 +147,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     ...webhookRoutes({ store: store.webhooks, dispatcher: webhooks, allowPrivate: config.allowPrivateWebhooks }),
     ...eventRoutes({ tail }),
     ...domainRoutes({ store, hub }),
+    ...consoleRoutes(loadConsoleAssets(path.join(__dirname, "console"))), // built by npm run build
   ];
   routes.push(...systemRoutes({ isReady: () => ready && store.isOpen(), metricsRegistry: metrics.registry, openApi: () => buildOpenApi(routes, VERSION) }));
   const http = createHttpServer({ routes, checkToken: createTokenChecker(token.token), logger, metrics });

@@ -106,7 +106,7 @@ function send(res: ServerResponse, reply: Reply, requestId: string) {
     res.writeHead(reply.status, headers);
     return streamFile(res, reply.file);
   }
-  let payload: string | undefined;
+  let payload: string | Buffer | undefined;
   if (reply.raw) {
     headers["content-type"] = reply.raw.contentType;
     payload = reply.raw.text;

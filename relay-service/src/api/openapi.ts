@@ -12,7 +12,7 @@ export function buildOpenApi(routes: Route[], version: string): JsonSchema {
   const components: Record<string, JsonSchema> = {};
   const toSchema = (schema: z.ZodType, io: "input" | "output") => hoist(z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema, components);
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of routes) {
+  for (const route of routes.filter((r) => !r.undocumented)) {
     const operation: Record<string, unknown> = {
       operationId: route.operationId,
       summary: route.summary,

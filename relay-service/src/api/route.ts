@@ -16,8 +16,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** Raw payload already serialised (metrics text, OpenAPI document); skips JSON encoding. */
-  raw?: { contentType: string; text: string };
+  /** Raw payload already serialised (metrics text, OpenAPI document, console assets); skips JSON encoding. */
+  raw?: { contentType: string; text: string | Buffer };
   /** A file streamed from disk, bytes start..end inclusive (see fileReply: headers and status are set there). */
   file?: { path: string; start: number; end: number };
 }
@@ -37,8 +37,10 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   operationId: string;
   summary: string;
   tag: string;
-  /** Open routes are only /healthz, /readyz and /openapi.json. */
+  /** Open routes are only /healthz, /readyz, /openapi.json and the console's static files. */
   auth: boolean;
+  /** Not part of the API (the console's static files): left out of `/openapi.json`. */
+  undocumented?: boolean;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;

@@ -1,0 +1,131 @@
+// The page.evaluate callbacks below run in the browser.
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+import path from "node:path";
+import type { Browser, Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "../../helpers/browser";
+import { killAllSpawned, makeTempDir, runProcess, startFfmpegPublisher, waitFor } from "../../helpers/media";
+import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
+
+const DOMAIN = "console.example.com";
+const INJECTED = `<img id="injected" src="x">`;
+
+describe("operator console in headless Chromium", () => {
+  let svc: ServiceHandle;
+  let browser: Browser;
+  let page: Page;
+  const requested: string[] = [];
+  const temp = makeTempDir("liverelay-console-");
+
+  beforeAll(async () => {
+    svc = await startService();
+    const call = apiClient(svc);
+    // A relay to a closed port: it retries with ConnectionRefused, which the console must show.
+    const created = await call("POST", `/v1/domains/${DOMAIN}/relay-templates`, {
+      appName: "live", streamName: "cam", destinationUrl: "rtmp://127.0.0.1:9/sink/secret-stream-key", mode: "always", description: INJECTED,
+    });
+    expect(created.status).toBe(201);
+    expect((await call("PUT", `/v1/domains/${DOMAIN}/apps/live/snapshot-config`, { intervalSeconds: 1, keep: 3 })).status).toBe(200);
+    startFfmpegPublisher(`rtmp://127.0.0.1:${String(svc.ready.rtmpPort)}/live/cam?vhost=${DOMAIN}`, { durationSec: 120, size: "320x180", rate: 15 });
+    await waitFor(async () => (await call("GET", `/v1/domains/${DOMAIN}/streams`)).body.items.length === 1, { timeoutMs: 20_000, what: "the stream to be live" });
+    browser = await launchBrowser();
+    page = await browser.newPage();
+    page.on("request", (r) => requested.push(r.url()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    killAllSpawned();
+    await svc?.stop();
+    temp.cleanup();
+  });
+
+  it("serves the page without the token, with a strict CSP and revalidation", async () => {
+    const res = await page.goto(`${svc.url}/console`);
+    expect(res?.status()).toBe(200);
+    const headers = res!.headers();
+    expect(headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(headers["content-security-policy"]).not.toContain("unsafe");
+    expect(headers["cache-control"]).toBe("no-cache");
+    const script = await fetch(`${svc.url}/console/main.js`);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    const etag = script.headers.get("etag")!;
+    expect((await fetch(`${svc.url}/console/main.js`, { headers: { "if-none-match": etag } })).status).toBe(304);
+    expect((await fetch(`${svc.url}/console/hls.light.min.js`)).status).toBe(200);
+    expect((await fetch(`${svc.url}/console/nope.js`)).status).toBe(404);
+  });
+
+  it("refuses a wrong token with a visible error", async () => {
+    await page.type("#token", "wrong-token-0123456789");
+    await page.click("#signin button[type=submit]");
+    await page.waitForSelector("#signin-error:not([hidden])");
+    expect(await text(page, "#signin-error")).toContain("did not accept");
+    expect(await page.$eval("#domains", (e) => (e as HTMLElement).hidden)).toBe(true);
+  });
+
+  it("signs in and shows the domain, the live stream and its relay with state and last error", async () => {
+    await page.$eval("#token", (e) => ((e as HTMLInputElement).value = ""));
+    await page.type("#token", svc.token);
+    await page.click("#signin button[type=submit]");
+    const stream = `section[data-domain="${DOMAIN}"] article[data-stream="live/cam"]`;
+    await page.waitForSelector(stream, { timeout: 20_000 });
+    expect(await text(page, `${stream} .facts`)).toMatch(/RTMP · h264 \+ aac · 320×180/);
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes("ConnectionRefused"), { timeout: 30_000 }, `${stream} .last-error`);
+    const row = await page.$eval(`${stream} .relay-table tbody tr`, (tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent));
+    expect(row[0]).toBe("rtmp://127.0.0.1:9"); // never the stream key
+    expect(["retrying", "error"]).toContain(row[1]);
+    // The description (API data with markup) is text, not HTML.
+    expect(await page.$("#injected")).toBeNull();
+    expect(await page.$eval(`${stream} .relay-table td[title]`, (td) => td.getAttribute("title"))).toBe(INJECTED);
+    expect(await page.content()).not.toContain("secret-stream-key");
+  });
+
+  it("shows recent snapshots", async () => {
+    await page.waitForSelector(`article[data-stream="live/cam"] img.snapshot`, { timeout: 30_000 });
+    const size = await page.$eval(`article[data-stream="live/cam"] img.snapshot`, async (img) => {
+      const image = img as HTMLImageElement;
+      await image.decode();
+      return [image.naturalWidth, image.naturalHeight];
+    });
+    expect(size).toEqual([320, 180]);
+  });
+
+  it("keeps the token out of URLs and localStorage (sessionStorage only)", async () => {
+    expect(requested.length).toBeGreaterThan(3);
+    for (const url of requested) expect(url).not.toContain(svc.token);
+    expect(page.url()).toBe(`${svc.url}/console`);
+    const storage = await page.evaluate(() => ({ local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage), cookie: document.cookie }));
+    expect(storage.local).toBe("{}");
+    expect(storage.cookie).toBe("");
+    expect(storage.session).toContain(svc.token);
+    // A reload in the same tab stays signed in; signing out forgets the token.
+    await page.reload();
+    await page.waitForSelector(`article[data-stream="live/cam"]`, { timeout: 20_000 });
+    await page.click("#signout");
+    expect(await page.evaluate(() => JSON.stringify(sessionStorage))).toBe("{}");
+    expect(await page.$eval("#signin", (e) => (e as HTMLElement).hidden)).toBe(false);
+  });
+
+  it("plays the preview: the video advances and its screenshot is not blank", async (ctx) => {
+    // HLS (GET /live/{domain}/{app}/{stream}.m3u8) comes with playback (issue #16): until the
+    // service has that route, the preview can only show its error.
+    const hls = await apiClient(svc)("GET", `/live/${DOMAIN}/live/cam.m3u8`);
+    if (hls.status === 404 && String(hls.body?.error?.message).startsWith("no route")) ctx.skip("the service has no HLS route yet");
+    await page.type("#token", svc.token);
+    await page.click("#signin button[type=submit]");
+    const video = `article[data-stream="live/cam"] video`;
+    await page.waitForSelector(video, { timeout: 20_000 });
+    await page.waitForFunction((sel) => ((document.querySelector(sel) as HTMLVideoElement | null)?.currentTime ?? 0) > 0.5, { timeout: 40_000 }, video);
+    const first = await page.$eval(video, (v) => (v as HTMLVideoElement).currentTime);
+    await page.waitForFunction((sel, t) => (document.querySelector(sel) as HTMLVideoElement).currentTime > t + 1, { timeout: 20_000 }, video, first);
+    const shot = path.join(temp.dir, "preview.png");
+    await (await page.$(`article[data-stream="live/cam"] .preview`))!.screenshot({ path: shot });
+    // testsrc2 is colourful: the luma of a playing preview spans far more than a black or grey box.
+    const probe = await runProcess("ffprobe", ["-v", "error", "-f", "lavfi", "-i", `movie=${shot},signalstats`, "-show_entries", "frame_tags=lavfi.signalstats.YMIN,lavfi.signalstats.YMAX", "-of", "json"]);
+    const tags = JSON.parse(probe.stdout).frames[0].tags;
+    expect(Number(tags["lavfi.signalstats.YMAX"]) - Number(tags["lavfi.signalstats.YMIN"])).toBeGreaterThan(100);
+  });
+});
+
+const text = (page: Page, selector: string) => page.$eval(selector, (e) => e.textContent ?? "");
