@@ -24,8 +24,9 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
 # ffmpeg runs the relay workers; libsrt + a compiler build the SRT ingest addon.
 runtime_pkgs=(ffmpeg libsrt-openssl-dev pkg-config g++ make python3)
 # Real peers the tests publish with and relay to: GStreamer (rtmp2sink, srtsink), srt-live-transmit, nginx-rtmp, stunnel (RTMPS) with an openssl-made test CA.
+# postgresql: a throw-away PostgreSQL 15 cluster per test file (the PostgreSQL store).
 # python3-venv: the venv schemathesis (API fuzzing from /openapi.json) runs in.
-test_pkgs=(python3-venv srt-tools gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav nginx libnginx-mod-rtmp stunnel4 openssl chromium)
+test_pkgs=(python3-venv srt-tools gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav nginx libnginx-mod-rtmp stunnel4 openssl chromium postgresql)
 pkgs=("${runtime_pkgs[@]}")
 $want_tests && pkgs+=("${test_pkgs[@]}")
 
