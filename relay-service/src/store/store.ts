@@ -2,6 +2,7 @@ import type { RelayTemplate, RelayMode } from "@liverelay/api";
 import type { MediaStore } from "./media";
 import type { EventOutbox } from "../events/outbox";
 import type { WebhookStore } from "../webhooks/webhook-store";
+import type { StoreChanges } from "./changes";
 
 /** What a template holds besides its identity and timestamps, as the API validated it. */
 export interface TemplateFields {
@@ -68,6 +69,9 @@ export interface Store extends MediaStore {
   /** Domain events; template writes append theirs in their own transaction. */
   readonly outbox: EventOutbox;
   readonly webhooks: WebhookStore;
+  /** What committed writes changed (this node's and, for a shared store, every node's). */
+  readonly changes: StoreChanges;
+  /** False once closed, and while the database cannot be reached (readiness). */
   isOpen(): boolean;
   createRelayTemplate(cmd: {
     domain: string;
@@ -94,4 +98,13 @@ export interface Store extends MediaStore {
   listIngestSettings(): Promise<IngestSettingsRecord[]>;
   setIngestSettings(record: IngestSettingsRecord): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The database cannot be reached (or broke mid-request): the API answers 503 StoreUnavailable, nothing was written. */
+export class StoreUnavailableError extends Error {
+  readonly code = "StoreUnavailable";
+  constructor(message = "the store is unreachable; retry shortly", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
 }

@@ -12,6 +12,10 @@ export const KEEP_DELIVERIES = 100;
 const SCAN_BATCH = 200;
 /** After an unexpected error (store closing), a worker pauses this long. */
 const ERROR_PAUSE_MS = 5_000;
+/** How long a claimed attempt is ours: well past the request timeout, so that only a dead node's claim runs out. */
+const CLAIM_MS = 60_000;
+/** When another node holds the head delivery, look again after this long. */
+const CLAIMED_ELSEWHERE_PAUSE_MS = 1_000;
 
 export interface DeliveryCounters {
   onAttempt(outcome: AttemptOutcome): void;
@@ -151,10 +155,14 @@ class WebhookWorker {
     if (!webhook?.enabled) return Infinity;
     const delivery = (await this.deps.store.pendingDelivery(this.domain, this.id)) ?? (await this.openNext(webhook));
     if (!delivery) return Infinity;
+    if (delivery.status !== "pending") return 0; // another node finished it meanwhile: the cursor moved on
     const wait = (delivery.nextAttemptAt ?? 0) - Date.now();
     if (wait > 0 && !this.skipWait) return wait;
     this.skipWait = false;
-    await this.attempt(webhook, delivery);
+    // Several nodes may run a worker for this webhook: only the one holding the claim attempts.
+    const claimed = await this.deps.store.claimDelivery(delivery.id, CLAIM_MS);
+    if (!claimed) return CLAIMED_ELSEWHERE_PAUSE_MS;
+    await this.attempt(webhook, claimed);
     return 0;
   }
 
@@ -188,7 +196,7 @@ class WebhookWorker {
   private async attempt(webhook: WebhookRecord, delivery: DeliveryRecord): Promise<void> {
     const stored = await this.deps.outbox.getEvent(delivery.eventSeq);
     const result = stored ? await send(this.deps, webhook, stored, delivery, this.abort.signal) : null;
-    if (this.stopped && result?.outcome !== "success") return; // cut off by shutdown: not an attempt
+    if (this.stopped && result?.outcome !== "success") return this.deps.store.releaseDelivery(delivery.id); // cut off by shutdown: not an attempt
     const now = Date.now();
     const attempt = result ?? { at: new Date(now).toISOString(), statusCode: null, latencyMs: 0, error: "the event is no longer in the outbox", outcome: "network_error" as const };
     const delivered = attempt.outcome === "success";

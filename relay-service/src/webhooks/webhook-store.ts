@@ -46,6 +46,13 @@ export interface WebhookStore {
   pendingDelivery(domain: string, webhookId: string): Promise<DeliveryRecord | null>;
   /** Opens the delivery of the next event; keeps only the latest deliveries of the webhook. */
   createDelivery(d: Omit<DeliveryRecord, "attempts" | "recentAttempts" | "status">, keepPerWebhook: number): Promise<DeliveryRecord>;
+  /**
+   * Takes the pending delivery for one attempt, for `leaseMs`: null when it is finished or
+   * another worker (another node) holds it. Recording the attempt releases it.
+   */
+  claimDelivery(deliveryId: string, leaseMs: number): Promise<DeliveryRecord | null>;
+  /** Gives a claim back without an attempt (an attempt cut short by shutdown). */
+  releaseDelivery(deliveryId: string): Promise<void>;
   /** Records an attempt; a finished delivery (succeeded/failed) also moves the webhook's cursor past its event, in the same transaction. */
   recordAttempt(deliveryId: string, attempt: WebhookAttempt, next: { status: DeliveryStatus; nextAttemptAt: number | null; advanceCursor: boolean }): Promise<DeliveryRecord | null>;
   getDelivery(domain: string, webhookId: string, deliveryId: string): Promise<DeliveryRecord | null>;

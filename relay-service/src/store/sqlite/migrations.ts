@@ -144,4 +144,12 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: "webhook delivery claims; one delivery per webhook and event",
+    sql: `
+      ALTER TABLE webhook_deliveries ADD COLUMN claimed_until INTEGER; -- ms since epoch until which one worker holds the attempt
+      CREATE UNIQUE INDEX webhook_deliveries_one_per_event ON webhook_deliveries (domain, webhook_id, event_seq);
+    `,
+  },
 ];

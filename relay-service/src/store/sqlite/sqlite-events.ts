@@ -1,7 +1,9 @@
 import type Database from "better-sqlite3";
-import type { DomainEvent, WebhookAttempt } from "@liverelay/api";
-import { eventIdOf, type EventOutbox, type NewEvent, type StoredEvent } from "../../events/outbox";
+import type { WebhookAttempt } from "@liverelay/api";
+import type { EventOutbox, NewEvent, StoredEvent } from "../../events/outbox";
 import type { DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStore } from "../../webhooks/webhook-store";
+import type { ChangeFeed } from "../changes";
+import { toDelivery, toStored, toWebhook, type DeliveryRow, type EventRow, type WebhookRow } from "../rows";
 
 const PRUNE_CHUNK = 1_000;
 /** How many attempts a delivery row remembers. */
@@ -9,30 +11,17 @@ const RECENT_ATTEMPTS = 10;
 
 type Stmt = (sql: string) => Database.Statement;
 
-interface EventRow {
-  seq: number;
-  domain: string;
-  type: string;
-  occurred_at: string;
-  data: string;
-}
-
-const toStored = (r: EventRow): StoredEvent => ({
-  seq: r.seq,
-  event: { id: eventIdOf(r.seq), type: r.type, domain: r.domain, occurredAt: r.occurred_at, data: JSON.parse(r.data) as unknown } as DomainEvent,
-});
-
 /**
  * The outbox in SQLite. `insert` is synchronous so that a store write can record its event in
  * its own transaction; listeners are told on a microtask, i.e. after that transaction committed.
  */
 export class SqliteOutbox implements EventOutbox {
-  private readonly listeners: ((domain: string, lastSeq: number) => void)[] = [];
   private unannounced = new Map<string, number>();
 
   constructor(
     private readonly db: Database.Database,
     private readonly stmt: Stmt,
+    private readonly changes: ChangeFeed,
   ) {}
 
   /** Inside the caller's transaction, if any. */
@@ -48,7 +37,7 @@ export class SqliteOutbox implements EventOutbox {
     this.unannounced = new Map();
     for (const [domain, seq] of batch) {
       // A rolled-back write leaves nothing to read: listeners re-read the outbox, so a spurious call is harmless.
-      for (const listener of this.listeners) listener(domain, seq);
+      this.changes.emit({ kind: "events-appended", domain, lastSeq: seq });
     }
   }
 
@@ -57,7 +46,9 @@ export class SqliteOutbox implements EventOutbox {
   }
 
   onEventsAppended(listener: (domain: string, lastSeq: number) => void): void {
-    this.listeners.push(listener);
+    this.changes.on((c) => {
+      if (c.kind === "events-appended") listener(c.domain, c.lastSeq);
+    });
   }
 
   async eventsAfter(domain: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -99,69 +90,22 @@ export class SqliteOutbox implements EventOutbox {
   }
 }
 
-interface WebhookRow {
-  domain: string;
-  id: string;
-  url: string;
-  events: string;
-  secret: string;
-  description: string | null;
-  enabled: number;
-  cursor: number;
-  created_at: string;
-  updated_at: string;
-}
-
-const toWebhook = (r: WebhookRow): WebhookRecord => ({
-  domain: r.domain,
-  id: r.id,
-  url: r.url,
-  events: JSON.parse(r.events) as string[],
-  secret: r.secret,
-  description: r.description,
-  enabled: r.enabled === 1,
-  cursor: r.cursor,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
-interface DeliveryRow {
-  id: string;
-  domain: string;
-  webhook_id: string;
-  event_seq: number;
-  event_id: string;
-  event_type: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: number | null;
-  created_at: string;
-  recent_attempts: string;
-}
-
-const toDelivery = (r: DeliveryRow): DeliveryRecord => ({
-  id: r.id,
-  domain: r.domain,
-  webhookId: r.webhook_id,
-  eventSeq: r.event_seq,
-  eventId: r.event_id,
-  eventType: r.event_type,
-  status: r.status,
-  attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at,
-  createdAt: r.created_at,
-  recentAttempts: JSON.parse(r.recent_attempts) as WebhookAttempt[],
-});
-
 /** Webhooks, their cursors and deliveries in SQLite; a finished delivery moves its cursor in the same transaction. */
 export class SqliteWebhooks implements WebhookStore {
   constructor(
     private readonly db: Database.Database,
     private readonly stmt: Stmt,
     private readonly outbox: SqliteOutbox,
+    private readonly changes: ChangeFeed,
   ) {}
 
   async putWebhook(w: Omit<WebhookRecord, "cursor" | "createdAt">, maxPerDomain: number) {
+    const result = this.putWebhookTx(w, maxPerDomain);
+    if (!("quotaExceeded" in result)) this.changes.emit({ kind: "webhook", domain: w.domain, id: w.id });
+    return result;
+  }
+
+  private putWebhookTx(w: Omit<WebhookRecord, "cursor" | "createdAt">, maxPerDomain: number) {
     return this.db.transaction(() => {
       const existing = this.stmt("SELECT * FROM webhooks WHERE domain = ? AND id = ?").get(w.domain, w.id) as WebhookRow | undefined;
       if (!existing && (this.stmt("SELECT COUNT(*) FROM webhooks WHERE domain = ?").pluck().get(w.domain) as number) >= maxPerDomain) return { quotaExceeded: true as const };
@@ -205,7 +149,9 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async deleteWebhook(domain: string, id: string): Promise<boolean> {
-    return this.db.transaction(() => this.stmt("DELETE FROM webhooks WHERE domain = ? AND id = ?").run(domain, id).changes > 0)();
+    const deleted = this.db.transaction(() => this.stmt("DELETE FROM webhooks WHERE domain = ? AND id = ?").run(domain, id).changes > 0)();
+    if (deleted) this.changes.emit({ kind: "webhook", domain, id });
+    return deleted;
   }
 
   async advanceWebhookCursor(domain: string, id: string, seq: number): Promise<void> {
@@ -223,14 +169,27 @@ export class SqliteWebhooks implements WebhookStore {
     return this.db.transaction(() => {
       this.stmt(
         `INSERT INTO webhook_deliveries (id, domain, webhook_id, event_seq, event_id, event_type, status, attempts, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (domain, webhook_id, event_seq) DO NOTHING`,
       ).run(d.id, d.domain, d.webhookId, d.eventSeq, d.eventId, d.eventType, d.nextAttemptAt, d.createdAt);
       this.stmt(
         `DELETE FROM webhook_deliveries WHERE domain = ? AND webhook_id = ? AND status != 'pending' AND id NOT IN
            (SELECT id FROM webhook_deliveries WHERE domain = ? AND webhook_id = ? ORDER BY id DESC LIMIT ?)`,
       ).run(d.domain, d.webhookId, d.domain, d.webhookId, keepPerWebhook);
-      return toDelivery(this.stmt("SELECT * FROM webhook_deliveries WHERE id = ?").get(d.id) as DeliveryRow);
+      // Opened already (by an earlier worker): that one.
+      return toDelivery(this.stmt("SELECT * FROM webhook_deliveries WHERE domain = ? AND webhook_id = ? AND event_seq = ?").get(d.domain, d.webhookId, d.eventSeq) as DeliveryRow);
     }).immediate();
+  }
+
+  async claimDelivery(deliveryId: string, leaseMs: number): Promise<DeliveryRecord | null> {
+    const now = Date.now();
+    const row = this.stmt(
+      "UPDATE webhook_deliveries SET claimed_until = ? WHERE id = ? AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < ?) RETURNING *",
+    ).get(now + leaseMs, deliveryId, now) as DeliveryRow | undefined;
+    return row ? toDelivery(row) : null;
+  }
+
+  async releaseDelivery(deliveryId: string): Promise<void> {
+    this.stmt("UPDATE webhook_deliveries SET claimed_until = NULL WHERE id = ?").run(deliveryId);
   }
 
   async recordAttempt(deliveryId: string, attempt: WebhookAttempt, next: { status: DeliveryStatus; nextAttemptAt: number | null; advanceCursor: boolean }): Promise<DeliveryRecord | null> {
@@ -238,7 +197,7 @@ export class SqliteWebhooks implements WebhookStore {
       const row = this.stmt("SELECT * FROM webhook_deliveries WHERE id = ?").get(deliveryId) as DeliveryRow | undefined;
       if (!row) return null;
       const recent = [...(JSON.parse(row.recent_attempts) as WebhookAttempt[]), attempt].slice(-RECENT_ATTEMPTS);
-      this.stmt("UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, recent_attempts = ? WHERE id = ?").run(
+      this.stmt("UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, recent_attempts = ?, claimed_until = NULL WHERE id = ?").run(
         next.status,
         next.nextAttemptAt,
         JSON.stringify(recent),

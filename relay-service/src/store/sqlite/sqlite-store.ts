@@ -1,4 +1,3 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -8,41 +7,13 @@ import type { RecordingEnd, RecordingFilter, RecordingPage, RecordingRecord, Tra
 import { MIGRATIONS } from "./migrations";
 import { SqliteOutbox, SqliteWebhooks } from "./sqlite-events";
 import { templateEvent } from "../../events/template-events";
+import { ChangeFeed, type MediaConfigKind } from "../changes";
+import {
+  newTemplateId, toIngestAuth, toIngestSettings, toRecording, toRecordingConfig, toSnapshotConfig, toTemplate, toTranscodeTemplate,
+  type IngestAuthRow, type IngestSettingsRow, type RecordingConfigRow, type RecordingRow, type SnapshotRow, type TemplateRow, type TranscodeRow,
+} from "../rows";
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-
-interface TemplateRow {
-  id: string;
-  domain: string;
-  app_name: string;
-  stream_name: string;
-  destination_url: string;
-  mode: "always" | "time";
-  start_time: string | null;
-  end_time: string | null;
-  description: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-const toTemplate = (r: TemplateRow): RelayTemplate => ({
-  id: r.id,
-  domain: r.domain,
-  appName: r.app_name,
-  streamName: r.stream_name,
-  destinationUrl: r.destination_url,
-  mode: r.mode,
-  startTime: r.start_time,
-  endTime: r.end_time,
-  description: r.description,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
-/** Time-ordered ids make cursor pagination a simple `id > ?`. */
-export function newTemplateId(now: Date): string {
-  return `rt_${now.getTime().toString(36).padStart(9, "0")}${crypto.randomBytes(8).toString("hex")}`;
-}
 
 const isoSeconds = (d: Date) => d.toISOString();
 
@@ -57,6 +28,8 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   readonly outbox: SqliteOutbox;
   readonly webhooks: SqliteWebhooks;
+  /** Told right after each committing write, in this process (there is no other writer). */
+  readonly changes = new ChangeFeed();
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -67,8 +40,8 @@ export class SqliteStore implements Store {
     this.db.pragma("busy_timeout = 5000");
     this.migrate();
     const stmt = (sql: string) => this.stmt(sql);
-    this.outbox = new SqliteOutbox(this.db, stmt);
-    this.webhooks = new SqliteWebhooks(this.db, stmt, this.outbox);
+    this.outbox = new SqliteOutbox(this.db, stmt, this.changes);
+    this.webhooks = new SqliteWebhooks(this.db, stmt, this.outbox, this.changes);
   }
 
   private migrate(): void {
@@ -97,6 +70,12 @@ export class SqliteStore implements Store {
   }
 
   async createRelayTemplate(cmd: { domain: string; fields: TemplateFields; maxPerDomain: number; idempotency?: IdempotencyClaim; now: Date }): Promise<CreateTemplateResult> {
+    const result = this.createTemplateTx(cmd);
+    if (result.kind === "created") this.templateChanged("created", result.template);
+    return result;
+  }
+
+  private createTemplateTx(cmd: { domain: string; fields: TemplateFields; maxPerDomain: number; idempotency?: IdempotencyClaim; now: Date }): CreateTemplateResult {
     return this.db.transaction((): CreateTemplateResult => {
       const scope = `relay-templates:${cmd.domain}`;
       if (cmd.idempotency) {
@@ -169,6 +148,12 @@ export class SqliteStore implements Store {
   }
 
   async updateRelayTemplate(domain: string, id: string, change: TemplateChange, now: Date): Promise<RelayTemplate | null> {
+    const template = this.updateTemplateTx(domain, id, change, now);
+    if (template) this.templateChanged("updated", template);
+    return template;
+  }
+
+  private updateTemplateTx(domain: string, id: string, change: TemplateChange, now: Date): RelayTemplate | null {
     return this.db.transaction(() => {
       const row = this.stmt("SELECT * FROM relay_templates WHERE domain = ? AND id = ?").get(domain, id) as TemplateRow | undefined;
       if (!row) return null;
@@ -191,11 +176,22 @@ export class SqliteStore implements Store {
   }
 
   async deleteRelayTemplate(domain: string, id: string): Promise<boolean> {
-    return this.db.transaction(() => {
+    const deleted = this.db.transaction(() => {
       const row = this.stmt("DELETE FROM relay_templates WHERE domain = ? AND id = ? RETURNING *").get(domain, id) as TemplateRow | undefined;
       if (row) this.outbox.insert(templateEvent("relay_template.deleted", toTemplate(row), new Date()));
       return row !== undefined;
     })();
+    if (deleted) this.changes.emit({ kind: "relay-template", op: "deleted", domain, id });
+    return deleted;
+  }
+
+  private templateChanged(op: "created" | "updated", t: RelayTemplate): void {
+    this.changes.emit({ kind: "relay-template", op, domain: t.domain, id: t.id });
+  }
+
+  private mediaChanged<T>(config: MediaConfigKind, domain: string, result: T): T {
+    if (result !== false) this.changes.emit({ kind: "media-config", config, domain });
+    return result;
   }
 
   async countRelayTemplates(domain: string): Promise<number> {
@@ -222,10 +218,13 @@ export class SqliteStore implements Store {
          ON CONFLICT (domain) DO UPDATE SET key = excluded.key, srt_passphrase = excluded.srt_passphrase, updated_at = excluded.updated_at`,
       ).run(r.domain, r.key, r.srtPassphrase, r.updatedAt),
     )();
+    this.changes.emit({ kind: "ingest-auth", domain: r.domain });
   }
 
   async deleteIngestAuth(domain: string): Promise<boolean> {
-    return this.db.transaction(() => this.stmt("DELETE FROM ingest_auth WHERE domain = ?").run(domain).changes > 0)();
+    const deleted = this.db.transaction(() => this.stmt("DELETE FROM ingest_auth WHERE domain = ?").run(domain).changes > 0)();
+    if (deleted) this.changes.emit({ kind: "ingest-auth", domain });
+    return deleted;
   }
 
   async getIngestSettings(domain: string): Promise<IngestSettingsRecord | null> {
@@ -244,12 +243,13 @@ export class SqliteStore implements Store {
          ON CONFLICT (domain) DO UPDATE SET publisher_takeover = excluded.publisher_takeover, updated_at = excluded.updated_at`,
       ).run(r.domain, r.publisherTakeover ? 1 : 0, r.updatedAt),
     )();
+    this.changes.emit({ kind: "ingest-settings", domain: r.domain });
   }
 
   // ---- media processing ----------------------------------------------------------
 
   async putTranscodeTemplate(domain: string, id: string, spec: TranscodeSpec, now: Date): Promise<{ template: TranscodeTemplate; created: boolean }> {
-    return this.db.transaction(() => {
+    const result = this.db.transaction(() => {
       const at = isoSeconds(now);
       const existing = this.stmt("SELECT created_at FROM transcode_templates WHERE domain = ? AND id = ?").pluck().get(domain, id) as string | undefined;
       const row: TranscodeRow = { domain, id, app_name: spec.appName, spec: JSON.stringify({ video: spec.video, audio: spec.audio }), created_at: existing ?? at, updated_at: at };
@@ -259,6 +259,7 @@ export class SqliteStore implements Store {
       ).run(row);
       return { template: toTranscodeTemplate(row), created: existing === undefined };
     }).immediate();
+    return this.mediaChanged("transcode", domain, result);
   }
 
   async getTranscodeTemplate(domain: string, id: string): Promise<TranscodeTemplate | null> {
@@ -275,7 +276,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteTranscodeTemplate(domain: string, id: string): Promise<boolean> {
-    return this.db.transaction(() => this.stmt("DELETE FROM transcode_templates WHERE domain = ? AND id = ?").run(domain, id).changes > 0)();
+    return this.mediaChanged("transcode", domain, this.db.transaction(() => this.stmt("DELETE FROM transcode_templates WHERE domain = ? AND id = ?").run(domain, id).changes > 0)());
   }
 
   async setSnapshotConfig(c: SnapshotConfig): Promise<void> {
@@ -285,6 +286,7 @@ export class SqliteStore implements Store {
          ON CONFLICT (domain, app_name) DO UPDATE SET interval_seconds = excluded.interval_seconds, keep = excluded.keep, updated_at = excluded.updated_at`,
       ).run(c.domain, c.appName, c.intervalSeconds, c.keep, c.updatedAt),
     )();
+    this.mediaChanged("snapshot", c.domain, true);
   }
 
   async getSnapshotConfig(domain: string, appName: string): Promise<SnapshotConfig | null> {
@@ -297,7 +299,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteSnapshotConfig(domain: string, appName: string): Promise<boolean> {
-    return this.db.transaction(() => this.stmt("DELETE FROM snapshot_configs WHERE domain = ? AND app_name = ?").run(domain, appName).changes > 0)();
+    return this.mediaChanged("snapshot", domain, this.db.transaction(() => this.stmt("DELETE FROM snapshot_configs WHERE domain = ? AND app_name = ?").run(domain, appName).changes > 0)());
   }
 
   async setRecordingConfig(c: RecordingConfig): Promise<void> {
@@ -307,6 +309,7 @@ export class SqliteStore implements Store {
          ON CONFLICT (domain, app_name) DO UPDATE SET format = excluded.format, segment_seconds = excluded.segment_seconds, updated_at = excluded.updated_at`,
       ).run(c.domain, c.appName, c.format, c.segmentSeconds, c.updatedAt),
     )();
+    this.mediaChanged("recording", c.domain, true);
   }
 
   async getRecordingConfig(domain: string, appName: string): Promise<RecordingConfig | null> {
@@ -319,7 +322,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteRecordingConfig(domain: string, appName: string): Promise<boolean> {
-    return this.db.transaction(() => this.stmt("DELETE FROM recording_configs WHERE domain = ? AND app_name = ?").run(domain, appName).changes > 0)();
+    return this.mediaChanged("recording", domain, this.db.transaction(() => this.stmt("DELETE FROM recording_configs WHERE domain = ? AND app_name = ?").run(domain, appName).changes > 0)());
   }
 
   async addRecording(r: RecordingRecord): Promise<void> {
@@ -374,80 +377,3 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
-
-interface IngestAuthRow {
-  domain: string;
-  key: string;
-  srt_passphrase: string | null;
-  updated_at: string;
-}
-
-interface IngestSettingsRow {
-  domain: string;
-  publisher_takeover: number;
-  updated_at: string;
-}
-
-const toIngestSettings = (row: IngestSettingsRow): IngestSettingsRecord => ({ domain: row.domain, publisherTakeover: row.publisher_takeover === 1, updatedAt: row.updated_at });
-
-const toIngestAuth = (row: IngestAuthRow): IngestAuthRecord => ({ domain: row.domain, key: row.key, srtPassphrase: row.srt_passphrase, updatedAt: row.updated_at });
-
-interface TranscodeRow {
-  domain: string;
-  id: string;
-  app_name: string;
-  spec: string;
-  created_at: string;
-  updated_at: string;
-}
-
-const toTranscodeTemplate = (r: TranscodeRow): TranscodeTemplate => {
-  const spec = JSON.parse(r.spec) as Pick<TranscodeTemplate, "video" | "audio">;
-  return { domain: r.domain, id: r.id, appName: r.app_name, video: spec.video, audio: spec.audio, createdAt: r.created_at, updatedAt: r.updated_at };
-};
-
-interface SnapshotRow {
-  domain: string;
-  app_name: string;
-  interval_seconds: number;
-  keep: number;
-  updated_at: string;
-}
-
-const toSnapshotConfig = (r: SnapshotRow): SnapshotConfig => ({ domain: r.domain, appName: r.app_name, intervalSeconds: r.interval_seconds, keep: r.keep, updatedAt: r.updated_at });
-
-interface RecordingConfigRow {
-  domain: string;
-  app_name: string;
-  format: RecordingConfig["format"];
-  segment_seconds: number;
-  updated_at: string;
-}
-
-const toRecordingConfig = (r: RecordingConfigRow): RecordingConfig => ({ domain: r.domain, appName: r.app_name, format: r.format, segmentSeconds: r.segment_seconds, updatedAt: r.updated_at });
-
-interface RecordingRow {
-  id: string;
-  domain: string;
-  app_name: string;
-  stream_name: string;
-  format: RecordingRecord["format"];
-  path: string;
-  started_at: string;
-  ended_at: string | null;
-  duration_seconds: number | null;
-  bytes: number;
-}
-
-const toRecording = (r: RecordingRow): RecordingRecord => ({
-  id: r.id,
-  domain: r.domain,
-  appName: r.app_name,
-  streamName: r.stream_name,
-  format: r.format,
-  path: r.path,
-  startedAt: r.started_at,
-  endedAt: r.ended_at,
-  durationSeconds: r.duration_seconds,
-  bytes: r.bytes,
-});
