@@ -14,6 +14,7 @@ export const ErrorCode = z.enum([
   "UnsupportedMediaType",
   "RangeNotSatisfiable",
   "RateLimited",
+  "StoreUnavailable",
   "Internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -6,7 +6,7 @@ import type { Config } from "./conf/config";
 import { prepareDataDir } from "./conf/data-dir";
 import { createLogger, type Logger } from "./log/logger";
 import { createTokenChecker, resolveApiToken } from "./auth/token";
-import { SqliteStore } from "./store/sqlite/sqlite-store";
+import { openStore } from "./store/open-store";
 import type { Store } from "./store/store";
 import { createMetrics } from "./metrics/metrics";
 import { createHttpServer } from "./api/http-server";
@@ -63,7 +63,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   const announce = logger.child({}, { level: "info" });
   if (token.origin !== "configured") announce.info({ tokenFile: token.file }, `API token ${token.origin === "generated" ? "generated and " : ""}stored in ${token.file} (mode 0600)`);
   const tlsTrust = createTlsTrust(config.tlsCaFile); // a bad --tls-ca-file stops the start here
-  const store: Store = new SqliteStore(path.join(config.dataDir, "liverelay.db"));
+  const store: Store = await openStore({ url: config.store, dataDir: config.dataDir, urlOnCommandLine: config.storeOnCommandLine }, logger);
   const metrics = createMetrics();
   const hub = new StreamHub();
   // Domain events: emitted where things happen, written to the outbox in the same turn.

@@ -27,3 +27,4 @@ export const quotaExceeded = (message: string) => new ApiProblem(409, "QuotaExce
 export const relayLoop = (message: string) => new ApiProblem(409, "RelayLoop", message, "destinationUrl");
 export const payloadTooLarge = (limit: number) => new ApiProblem(413, "PayloadTooLarge", `request body exceeds ${limit} bytes`);
 export const unsupportedMediaType = () => new ApiProblem(415, "UnsupportedMediaType", "request body must be JSON (Content-Type: application/json)");
+export const storeUnavailable = () => new ApiProblem(503, "StoreUnavailable", "the store (database) is unreachable; retry shortly (a create with the same Idempotency-Key is applied at most once)", undefined, { "retry-after": "2" });

@@ -4,7 +4,8 @@ import { URL } from "node:url";
 import FindMyWay from "find-my-way";
 import type { Logger } from "pino";
 import { redactText } from "@liverelay/api";
-import { ApiProblem, methodNotAllowed, notFound, unauthorized } from "./errors";
+import { ApiProblem, methodNotAllowed, notFound, storeUnavailable, unauthorized } from "./errors";
+import { StoreUnavailableError } from "../store/store";
 import { readJsonBody } from "./body";
 import { streamFile } from "./file-reply";
 import type { Reply, Route } from "./route";
@@ -92,6 +93,10 @@ async function respondToUnknown(deps: HttpServerDeps, router: FindMyWay.Instance
 }
 
 function problemReply(err: unknown, log: Logger): Reply {
+  if (err instanceof StoreUnavailableError) {
+    log.warn({ error: err.message }, "store unavailable");
+    err = storeUnavailable();
+  }
   if (err instanceof ApiProblem) {
     return { status: err.status, headers: err.headers, body: { error: { code: err.code, message: redactText(err.message), ...(err.field ? { field: err.field } : {}) } } };
   }

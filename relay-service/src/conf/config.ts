@@ -10,6 +10,7 @@ const FLAGS = {
   "rtmp-port": { env: "LIVERELAY_RTMP_PORT", default: "1935", help: "RTMP ingest port, TCP" },
   "srt-port": { env: "LIVERELAY_SRT_PORT", default: "10080", help: "SRT ingest port, UDP" },
   "data-dir": { env: "LIVERELAY_DATA_DIR", default: "./liverelay-data", help: "where the database and the generated API token live" },
+  store: { env: "LIVERELAY_STORE", default: undefined, help: "postgres://user@host:port/db: a PostgreSQL store shared by several nodes (unset: SQLite in --data-dir); put the password in ~/.pgpass or PGPASSFILE, not here" },
   "api-token": { env: "LIVERELAY_API_TOKEN", default: undefined, help: "bearer token for /v1 and /metrics (generated into the data dir when unset)" },
   "max-destinations-per-domain": { env: "LIVERELAY_MAX_DESTINATIONS_PER_DOMAIN", default: "200", help: "relay templates allowed per streaming domain" },
   "default-domain": { env: "LIVERELAY_DEFAULT_DOMAIN", default: "default", help: "domain of streams published without vhost/domain" },
@@ -33,6 +34,8 @@ const ConfigSchema = z.object({
   rtmpPort: Port,
   srtPort: Port,
   dataDir: z.string().min(1),
+  // The message never repeats the value: it may hold a password.
+  store: z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/i, "must be a postgres://user@host:port/database URL").optional(),
   apiToken: z.string().min(16, "the API token must be at least 16 characters").optional(),
   maxDestinationsPerDomain: z.coerce.number().int().min(1).max(100_000),
   defaultDomain: Domain,
@@ -50,7 +53,10 @@ const ConfigSchema = z.object({
     .transform((list) => list.split(",").map((h) => h.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z0-9.:[\]-]+$/i, "each name must be a host name or address"))),
 });
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = z.infer<typeof ConfigSchema> & {
+  /** The store URL came from argv, where every local user can read it (the start warns when it holds a password). */
+  storeOnCommandLine?: boolean;
+};
 
 export class ConfigError extends Error {}
 
@@ -93,7 +99,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const lines = parsed.error.issues.map((i) => `  ${flagOf(String(i.path[0]))}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
-  return { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) };
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.dataDir), storeOnCommandLine: values.store !== undefined };
 }
 
 function flagOf(key: string): string {

@@ -25,10 +25,10 @@ export function systemRoutes(deps: SystemRoutesDeps): Route[] {
       method: "GET",
       path: "/readyz",
       operationId: "ready",
-      summary: "Readiness: the store is open and every listener is bound",
+      summary: "Readiness: the store is open and reachable and every listener is bound",
       tag: "system",
       auth: false,
-      responses: { 200: { description: "Ready" }, 503: { description: "Starting or stopping" } },
+      responses: { 200: { description: "Ready" }, 503: { description: "Starting or stopping, or the store (PostgreSQL) is unreachable" } },
       handle: () => (deps.isReady() ? { status: 200, body: { status: "ready" } } : { status: 503, body: { status: "not-ready" } }),
     }),
     defineRoute({

@@ -1,0 +1,8 @@
+import type { PgMigration } from "../pg-migrate";
+import { migration as m001 } from "./001-control-plane";
+
+/**
+ * Every PostgreSQL schema version, in order: one file per version (NNN-what.ts exporting
+ * `migration`), numbered 1, 2, 3…; to add one, write the next file and append it here.
+ */
+export const PG_MIGRATIONS: readonly PgMigration[] = [m001];
