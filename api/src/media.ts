@@ -75,6 +75,19 @@ export const SnapshotConfig = z
   .meta({ id: "SnapshotConfig" });
 export type SnapshotConfig = z.infer<typeof SnapshotConfig>;
 
+/** A kept JPEG of a stream; `name` is its file under …/snapshots/{name}. */
+export const Snapshot = z
+  .object({
+    name: z.string().meta({ description: "File name: GET …/snapshots/{name} (never changes once listed)" }),
+    takenAt: z.string().meta({ description: "When the JPEG was written (RFC 3339)" }),
+    bytes: z.number().int(),
+  })
+  .meta({ id: "Snapshot" });
+export type Snapshot = z.infer<typeof Snapshot>;
+
+export const SnapshotList = z.object({ items: z.array(Snapshot) }).meta({ id: "SnapshotList", description: "The stream's kept snapshots (at most the config's `keep`), newest first" });
+export type SnapshotList = z.infer<typeof SnapshotList>;
+
 // ---- recording -------------------------------------------------------------------
 
 export const RecordingFormat = z.enum(["mp4", "flv", "hls"]).meta({
@@ -124,6 +137,12 @@ export type RecordingListQuery = z.input<typeof RecordingListQuery>;
 
 export const AppParams = z.strictObject({ domain: Domain, appName: AppName });
 export const StreamParams = z.strictObject({ domain: Domain, appName: AppName, streamName: StreamName });
+export const SnapshotFileParams = z.strictObject({
+  domain: Domain,
+  appName: AppName,
+  streamName: StreamName,
+  name: z.string().regex(/^\d{1,20}-\d{1,12}\.jpg$/, "name must be a snapshot file name from …/snapshots"),
+});
 export const RecordingParams = z.strictObject({ domain: Domain, id: z.string().min(1).max(64) });
 export const RecordingFileParams = z.strictObject({
   domain: Domain,

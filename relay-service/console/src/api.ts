@@ -1,4 +1,4 @@
-import type { DomainList, LiveStreamList, RelayStatusList, RelayTemplateList } from "@liverelay/api";
+import type { DomainList, LiveStreamList, RelayStatusList, RelayTemplateList, SnapshotList } from "@liverelay/api";
 
 /** An error answer of the API (or no answer at all: status 0). */
 export class ApiFailure extends Error {
@@ -12,6 +12,7 @@ export class ApiFailure extends Error {
 }
 
 const segment = encodeURIComponent;
+const streamPath = (domain: string, appName: string, streamName: string) => `/v1/domains/${segment(domain)}/streams/${segment(appName)}/${segment(streamName)}`;
 
 /**
  * The service's API from the page, with the token as a bearer header: never in a URL, so it
@@ -51,9 +52,14 @@ export class ConsoleApi {
     return items;
   }
 
-  /** The stream's latest snapshot, or null while there is none. */
-  async snapshot(domain: string, appName: string, streamName: string): Promise<Blob | null> {
-    const res = await this.fetch(`/v1/domains/${segment(domain)}/streams/${segment(appName)}/${segment(streamName)}/snapshot.jpg`);
+  /** The stream's kept snapshots, newest first. */
+  snapshots(domain: string, appName: string, streamName: string): Promise<SnapshotList> {
+    return this.json(`${streamPath(domain, appName, streamName)}/snapshots`);
+  }
+
+  /** One snapshot's JPEG, or null once pruned. */
+  async snapshotImage(domain: string, appName: string, streamName: string, name: string): Promise<Blob | null> {
+    const res = await this.fetch(`${streamPath(domain, appName, streamName)}/snapshots/${segment(name)}`);
     if (res.status === 404) return null;
     if (!res.ok) throw await failure(res);
     return res.blob();

@@ -1,46 +1,57 @@
+import type { ConsoleApi } from "./api.js";
 import { el } from "./dom.js";
 
-const EVERY_MS = 5_000;
-const KEEP = 4;
+const EVERY_MS = 3_000;
+const SHOWN = 4;
 
 /**
- * The stream's recent snapshots, newest first: the latest one is fetched (with the token) every
- * few seconds and added when it changed. The API keeps only the latest, so the strip holds
- * what this page has seen since it opened the stream.
+ * The stream's recent snapshots, newest first: the kept list is read every few seconds and each
+ * new JPEG fetched once (with the token) and shown through a blob URL; a name never changes.
  */
 export class SnapshotStrip {
-  readonly element = el("div", { className: "snapshots" }, el("p", { className: "empty" }, "No snapshot yet (snapshots need a snapshot config for the app)."));
-  private readonly shown: { url: string; bytes: Uint8Array }[] = [];
+  readonly element = el("div", { className: "snapshots" }, el("p", { className: "empty" }, "No snapshots (they need a snapshot config for the app)."));
+  private images = new Map<string, { url: string; img: HTMLImageElement }>();
   private readonly timer: ReturnType<typeof setInterval>;
+  private destroyed = false;
 
-  constructor(private readonly latest: () => Promise<Blob | null>) {
+  constructor(
+    private readonly api: ConsoleApi,
+    private readonly stream: { domain: string; appName: string; streamName: string },
+  ) {
     void this.poll();
     this.timer = setInterval(() => void this.poll(), EVERY_MS);
   }
 
-  private destroyed = false;
-
   destroy(): void {
     this.destroyed = true;
     clearInterval(this.timer);
-    for (const s of this.shown.splice(0)) URL.revokeObjectURL(s.url);
+    for (const { url } of this.images.values()) URL.revokeObjectURL(url);
+    this.images.clear();
   }
 
   private async poll(): Promise<void> {
-    const blob = await this.latest().catch(() => null);
-    if (!blob) return;
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    if (this.destroyed) return;
-    if (this.shown.length > 0 && sameBytes(this.shown[0].bytes, bytes)) return;
-    this.shown.unshift({ url: URL.createObjectURL(new Blob([bytes], { type: "image/jpeg" })), bytes });
-    for (const dropped of this.shown.splice(KEEP)) URL.revokeObjectURL(dropped.url);
-    this.element.replaceChildren(...this.shown.map((s, i) => {
-      const img = el("img", { className: "snapshot", title: i === 0 ? "latest snapshot" : "earlier snapshot" });
-      img.src = s.url;
+    const { domain, appName, streamName } = this.stream;
+    const list = await this.api.snapshots(domain, appName, streamName).catch(() => null);
+    if (!list || this.destroyed) return;
+    const wanted = list.items.slice(0, SHOWN);
+    const next = new Map<string, { url: string; img: HTMLImageElement }>();
+    for (const shot of wanted) {
+      const known = this.images.get(shot.name);
+      if (known) {
+        next.set(shot.name, known);
+        continue;
+      }
+      const blob = await this.api.snapshotImage(domain, appName, streamName, shot.name).catch(() => null);
+      if (this.destroyed) return;
+      if (!blob) continue; // pruned between the list and the fetch
+      const url = URL.createObjectURL(blob);
+      const img = el("img", { className: "snapshot", title: `snapshot taken ${new Date(shot.takenAt).toLocaleTimeString()}` });
+      img.src = url;
       img.alt = "snapshot";
-      return img;
-    }));
+      next.set(shot.name, { url, img });
+    }
+    for (const [name, { url }] of this.images) if (!next.has(name)) URL.revokeObjectURL(url);
+    this.images = next;
+    if (next.size > 0) this.element.replaceChildren(...[...next.values()].map((s) => s.img));
   }
 }
-
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);

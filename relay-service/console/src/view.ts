@@ -103,7 +103,7 @@ class StreamCard {
 
   constructor(domain: string, stream: LiveStream, api: ConsoleApi) {
     this.preview = new Preview(hlsUrl(domain, stream.appName, stream.streamName), api.authorization);
-    this.snapshots = new SnapshotStrip(() => api.snapshot(domain, stream.appName, stream.streamName));
+    this.snapshots = new SnapshotStrip(api, { domain, appName: stream.appName, streamName: stream.streamName });
     const title = el("h3", {}, `${stream.appName}/${stream.streamName}`);
     this.element = el("article", { className: "stream", dataset: { stream: streamId(stream) } }, title, this.facts, this.preview.element, this.relays, this.snapshots.element);
   }

@@ -29,6 +29,22 @@ export function latestSnapshot(dir: string): string | null {
   return files.length > 0 ? path.join(dir, files[files.length - 1]) : null;
 }
 
+/** The newest `keep` finished JPEGs of a stream's snapshot folder, newest first, with when each was written. */
+export function recentSnapshots(dir: string, keep: number): { name: string; file: string; takenAt: Date; bytes: number }[] {
+  return snapshotFiles(dir)
+    .slice(-keep)
+    .reverse()
+    .flatMap((name) => {
+      const file = path.join(dir, name);
+      try {
+        const stat = fs.statSync(file);
+        return [{ name, file, takenAt: stat.mtime, bytes: stat.size }];
+      } catch {
+        return []; // pruned meanwhile
+      }
+    });
+}
+
 /** Finished JPEGs, oldest first (ffmpeg's temp files end in `.tmp`). */
 function snapshotFiles(dir: string): string[] {
   try {

@@ -1,5 +1,5 @@
 import { segment, type RequestOptions, type Transport } from "../http";
-import { SnapshotConfig, type SnapshotConfigSet } from "@liverelay/api";
+import { SnapshotConfig, SnapshotList, type SnapshotConfigSet } from "@liverelay/api";
 
 const configPath = (domain: string, appName: string) => `/v1/domains/${segment(domain, "domain")}/apps/${segment(appName, "appName")}/snapshot-config`;
 
@@ -22,7 +22,19 @@ export class SnapshotConfigResource {
 
   /** The stream's latest JPEG; NotFoundError when none was taken yet. */
   async latest(domain: string, appName: string, streamName: string, options?: RequestOptions): Promise<Buffer> {
-    const path = `/v1/domains/${segment(domain, "domain")}/streams/${segment(appName, "appName")}/${segment(streamName, "streamName")}/snapshot.jpg`;
-    return (await this.http.bytes({ ...options, method: "GET", path })).data;
+    return (await this.http.bytes({ ...options, method: "GET", path: `${streamPath(domain, appName, streamName)}/snapshot.jpg` })).data;
+  }
+
+  /** The stream's kept snapshots, newest first (at most the config's `keep`). */
+  async list(domain: string, appName: string, streamName: string, options?: RequestOptions): Promise<SnapshotList> {
+    return this.http.json(SnapshotList, { ...options, method: "GET", path: `${streamPath(domain, appName, streamName)}/snapshots` });
+  }
+
+  /** One kept snapshot by its `name` from `list`; NotFoundError once pruned. */
+  async image(domain: string, appName: string, streamName: string, name: string, options?: RequestOptions): Promise<Buffer> {
+    return (await this.http.bytes({ ...options, method: "GET", path: `${streamPath(domain, appName, streamName)}/snapshots/${segment(name, "name")}` })).data;
   }
 }
+
+const streamPath = (domain: string, appName: string, streamName: string) =>
+  `/v1/domains/${segment(domain, "domain")}/streams/${segment(appName, "appName")}/${segment(streamName, "streamName")}`;

@@ -43,5 +43,19 @@ describe("snapshots (real ffmpeg on loopback)", () => {
     await pub.exited;
     await waitFor("pruned to keep = 2", () => fs.readdirSync(folder).filter((f) => f.endsWith(".jpg")).length === 2);
     expect((await latest()).status).toBe(200); // the last picture stays after the stream ended
+
+    // The kept ones, newest first, each by name; the newest is the latest snapshot.
+    const list = await (await api.fetch("/streams/live/cam/snapshots")).json();
+    expect(list.items).toHaveLength(2);
+    expect(Date.parse(list.items[0].takenAt)).toBeGreaterThanOrEqual(Date.parse(list.items[1].takenAt));
+    const newest = await api.fetch(`/streams/live/cam/snapshots/${list.items[0].name}`);
+    expect(newest.headers.get("content-type")).toBe("image/jpeg");
+    expect(newest.headers.get("cache-control")).toContain("immutable");
+    const bytes = Buffer.from(await newest.arrayBuffer());
+    expect(bytes.length).toBe(list.items[0].bytes);
+    expect(bytes.equals((await latest()).bytes)).toBe(true);
+    expect((await api.fetch("/streams/live/cam/snapshots/000000000000001-000001.jpg")).status).toBe(404);
+    expect((await api.fetch("/streams/live/cam/snapshots/..%2f..%2fliverelay.db")).status).toBe(400);
+    expect(await (await api.fetch("/streams/live/other/snapshots")).json()).toEqual({ items: [] });
   });
 });

@@ -15,6 +15,8 @@ import {
   RecordingParams,
   SnapshotConfig,
   SnapshotConfigSet,
+  SnapshotFileParams,
+  SnapshotList,
   StreamParams,
   TranscodeTemplate,
   TranscodeTemplateList,
@@ -25,7 +27,7 @@ import type { MediaPaths } from "../../processing/media-paths";
 import type { MediaSupervisor } from "../../processing/media-supervisor";
 import { streamFolder } from "../../processing/media-paths";
 import { fileBytes, removeRecordingFiles } from "../../processing/recording-files";
-import { latestSnapshot } from "../../processing/snapshotter";
+import { latestSnapshot, recentSnapshots } from "../../processing/snapshotter";
 import type { RecordingRecord } from "../../store/media";
 import type { Store } from "../../store/store";
 import { conflict, notFound } from "../errors";
@@ -225,7 +227,37 @@ function snapshotRoutes({ store, paths, onChange }: MediaRoutesDeps): Route[] {
       return fileReply(file, "image/jpeg", req.headers.range, { "cache-control": "no-store" });
     },
   });
-  return [...configRoutes, latest];
+  const recent = defineRoute({
+    method: "GET",
+    path: "/v1/domains/:domain/streams/:appName/:streamName/snapshots",
+    operationId: "listSnapshots",
+    summary: "The stream's kept snapshots, newest first (at most the app's snapshot config `keep`; empty without a config)",
+    tag: "snapshot-config",
+    auth: true,
+    params: StreamParams,
+    responses: { 200: { description: "Snapshots", schema: SnapshotList }, ...errors },
+    async handle({ params }) {
+      const config = await store.getSnapshotConfig(params.domain, params.appName);
+      const shots = config ? recentSnapshots(path.join(paths.snapshots, streamFolder(params)), config.keep) : [];
+      return { status: 200, body: { items: shots.map((s) => ({ name: s.name, takenAt: s.takenAt.toISOString(), bytes: s.bytes })) } };
+    },
+  });
+  const one = defineRoute({
+    method: "GET",
+    path: "/v1/domains/:domain/streams/:appName/:streamName/snapshots/:name",
+    operationId: "getSnapshot",
+    summary: "One kept snapshot (image/jpeg); a name never changes content, so it may be cached",
+    tag: "snapshot-config",
+    auth: true,
+    params: SnapshotFileParams,
+    responses: { 200: { description: "A JPEG (content-type image/jpeg)" }, ...errors, ...missing("snapshot (pruned, or never taken)") },
+    handle({ params, req }) {
+      // The name pattern (digits, '-', '.jpg') keeps the path inside the stream's folder.
+      const file = path.join(paths.snapshots, streamFolder(params), params.name);
+      return fileReply(file, "image/jpeg", req.headers.range, { "cache-control": "private, max-age=86400, immutable" });
+    },
+  });
+  return [...configRoutes, latest, recent, one];
 }
 
 function recordingConfigRoutes({ store, onChange }: MediaRoutesDeps): Route[] {
