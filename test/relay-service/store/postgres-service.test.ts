@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
 import { startPostgres, type PostgresServer } from "../../helpers/postgres";
+import { Receiver } from "../webhooks/receiver";
 
 const PASSWORD = "pw-visible-in-ps-9f3a";
 const template = (i: number) => ({ appName: "live", streamName: "show", destinationUrl: `rtmp://dest.example.com/app/key-${i}`, mode: "always" });
@@ -74,6 +75,37 @@ describe("the service on PostgreSQL (--store postgres://…)", () => {
     expect(warning).toBeDefined();
     expect(nodes[1].logs().some((l) => String(l.msg).includes("holds a password"))).toBe(false);
   });
+});
+
+describe("webhooks with two nodes on one PostgreSQL", () => {
+  let pg: PostgresServer;
+  const nodes: ServiceHandle[] = [];
+  let secret = "";
+  const receiver = new Receiver(() => secret);
+  beforeAll(async () => {
+    pg = await startPostgres();
+    const url = await pg.createDatabase();
+    const args = ["--store", url, "--allow-private-webhooks"];
+    nodes.push(await startService({ args }));
+    const put = await apiClient(nodes[0])("PUT", "/v1/domains/hooks.example.com/webhooks/ops", { url: await receiver.listen(), events: ["relay_template.created"] });
+    secret = put.body.secret;
+    nodes.push(await startService({ args })); // loads the webhook at start: both nodes run a worker for it
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await receiver.close();
+    await pg?.stop();
+  });
+
+  it("delivers each event once, although both nodes' workers race for it", async () => {
+    const calls = nodes.map((n) => apiClient(n));
+    const created = await Promise.all(Array.from({ length: 12 }, (_, i) => calls[i % 2]("POST", "/v1/domains/hooks.example.com/relay-templates", template(i))));
+    expect(created.every((r) => r.status === 201)).toBe(true);
+    await until(async () => receiver.ofType("relay_template.created").length === 12);
+    await new Promise((r) => setTimeout(r, 2_500)); // time for a second attempt, were one coming
+    expect(receiver.deliveries).toBe(12);
+    expect(receiver.events.map((e) => e.id)).toEqual([...receiver.events.map((e) => e.id)].sort()); // in order
+  }, 60_000);
 });
 
 async function until(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

@@ -94,6 +94,28 @@ describe("PostgreSQL store", () => {
     }
   }, 60_000);
 
+  it("after its listener reconnects, emits resync and announces the events appended meanwhile", async () => {
+    const url = await pg.createDatabase();
+    const store = await PostgresStore.open(url, logger);
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const changes: StoreChange[] = [];
+      const announced: string[] = [];
+      store.changes.on((c) => changes.push(c));
+      store.outbox.onEventsAppended((domain) => announced.push(domain));
+      // An event whose notification never came (as if sent while the listener was away), then the listener's connection cut.
+      await admin.query("INSERT INTO events (domain, type, occurred_at, data) VALUES ('missed.example.com', 'stream.started', $1, '{}')", [new Date().toISOString()]);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'liverelay-listen' AND datname = current_database()");
+      await waitFor(() => changes.some((c) => c.kind === "resync"));
+      await waitFor(() => announced.includes("missed.example.com"));
+      expect(store.isOpen()).toBe(true);
+    } finally {
+      await admin.end();
+      await store.close();
+    }
+  });
+
   it("refuses to open an unreachable database with an error that shows no password", async () => {
     const url = `postgres://liverelay:hunter2-secret@127.0.0.1:${pg.port + 1}/nothing`;
     const err = await openStore({ url, dataDir: "/tmp" }, logger).catch((e: Error) => e);

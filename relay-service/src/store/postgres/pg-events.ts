@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import type { WebhookAttempt } from "@liverelay/api";
 import type { EventOutbox, NewEvent, StoredEvent } from "../../events/outbox";
 import type { DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStore } from "../../webhooks/webhook-store";
@@ -21,13 +22,17 @@ const DB_NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
  */
 export class PgOutbox implements EventOutbox {
   private readonly listeners: ((domain: string, lastSeq: number) => void)[] = [];
+  /** The newest seq announced: after a resync, every domain with events past it is announced. */
+  private announcedSeq = 0;
 
   constructor(
     private readonly db: PgDb,
     feed: ChangeFeed,
+    private readonly logger: Logger,
   ) {
     feed.on((c) => {
       if (c.kind === "events-appended") this.announce(c.domain, c.lastSeq);
+      if (c.kind === "resync") void this.announceMissed();
     });
   }
 
@@ -46,7 +51,18 @@ export class PgOutbox implements EventOutbox {
 
   /** Tells this node's listeners right after a commit (a spurious call is harmless: they re-read the outbox). */
   announce(domain: string, lastSeq: number): void {
+    this.announcedSeq = Math.max(this.announcedSeq, lastSeq);
     for (const listener of this.listeners) listener(domain, lastSeq);
+  }
+
+  /** Notifications sent while the listener was away are lost: tell of what was appended since the last one heard. */
+  private async announceMissed(): Promise<void> {
+    try {
+      const rows = await this.db.query<{ domain: string; seq: number }>("SELECT domain, MAX(seq) AS seq FROM events WHERE seq > $1 GROUP BY domain ORDER BY 2", [this.announcedSeq]);
+      for (const r of rows) this.announce(r.domain, r.seq);
+    } catch (err) {
+      this.logger.warn({ error: (err as Error).message }, "reading the outbox after a resync failed; consumers catch up with the next event");
+    }
   }
 
   async appendEvent(e: NewEvent): Promise<StoredEvent> {

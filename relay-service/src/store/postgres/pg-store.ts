@@ -38,7 +38,7 @@ export class PostgresStore implements Store {
     private readonly db: PgDb,
     logger: Logger,
   ) {
-    this.outbox = new PgOutbox(db, this.changes);
+    this.outbox = new PgOutbox(db, this.changes, logger);
     this.webhooks = new PgWebhooks(db);
     this.listener = new PgChangeListener(db.url, this.changes, logger);
   }
@@ -155,7 +155,7 @@ export class PostgresStore implements Store {
   }
 
   async countRelayTemplates(domain: string): Promise<number> {
-    return this.db.tx((q) => count(q, domain));
+    return (await this.db.query<{ n: number }>(COUNT_TEMPLATES, [domain]))[0].n;
   }
 
   async listAllRelayTemplates(): Promise<RelayTemplate[]> {
@@ -346,9 +346,8 @@ export class PostgresStore implements Store {
   }
 }
 
-async function count(q: Queryable, domain: string): Promise<number> {
-  return (await q.query<{ n: number }>("SELECT COUNT(*) AS n FROM relay_templates WHERE domain = $1", [domain])).rows[0].n;
-}
+const COUNT_TEMPLATES = "SELECT COUNT(*) AS n FROM relay_templates WHERE domain = $1";
+const count = async (q: Queryable, domain: string) => (await q.query<{ n: number }>(COUNT_TEMPLATES, [domain])).rows[0].n;
 
 function notifyMedia(q: Queryable, config: MediaConfigKind, domain: string): Promise<void> {
   return notifyChange(q, { kind: "media-config", config, domain });
