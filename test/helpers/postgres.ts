@@ -29,6 +29,7 @@ export interface PostgresServer {
  * in the temporary directory and it listens on 127.0.0.1 only, on a free port.
  */
 export async function startPostgres(): Promise<PostgresServer> {
+  if (!fs.existsSync(path.join(PG_BIN, "initdb"))) throw new Error(`PostgreSQL server binaries not found in ${PG_BIN}: run scripts/setup.sh --test (Debian package postgresql)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "liverelay-pg-"));
   const data = path.join(dir, "data");
   const asPostgres = process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--"] : [];

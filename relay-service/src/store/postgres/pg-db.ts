@@ -10,6 +10,8 @@ export interface Queryable {
 
 const POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 5_000;
+/** A statement without an answer for this long is treated as a lost connection (a half-open socket never errors by itself). */
+const QUERY_TIMEOUT_MS = 30_000;
 const HEALTH_EVERY_MS = 1_000;
 /** 64-bit integers (COUNT, bigint ids and ms times) as numbers: every value the store keeps is far below 2^53. */
 const INT8_OID = 20;
@@ -19,7 +21,7 @@ const TYPES = {
 
 /** Connection errors: the database is down, restarting or unreachable (SQLSTATE class 08, admin/crash shutdown, socket errors). */
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "57P01", "57P02", "57P03", "53300"]);
-const UNAVAILABLE_MESSAGE = /Connection terminated|connection error|timeout exceeded when trying to connect|Client was closed|Connection ended|not queryable/i;
+const UNAVAILABLE_MESSAGE = /Connection terminated|connection error|timeout exceeded when trying to connect|Client was closed|Connection ended|not queryable|Query read timeout/i;
 
 export function isUnavailable(err: unknown): boolean {
   if (err instanceof StoreUnavailableError) return true;
@@ -44,7 +46,7 @@ export class PgDb {
     readonly url: string,
     private readonly logger: Logger,
   ) {
-    this.pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: "liverelay", types: TYPES });
+    this.pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS, keepAlive: true, application_name: "liverelay", types: TYPES });
     // An idle client whose connection broke: the pool drops it; without a listener this would crash the process.
     this.pool.on("error", (err) => this.markDown(err));
     this.ping = setInterval(() => void this.checkHealth(), HEALTH_EVERY_MS);
