@@ -10,7 +10,7 @@ const path = require("node:path");
 const source = path.resolve(__dirname, "..", "relay-service", "console");
 const out = path.resolve(__dirname, "..", "relay-service", "dist", "console");
 fs.mkdirSync(out, { recursive: true });
-for (const name of ["index.html", "console.css"]) fs.copyFileSync(path.join(source, name), path.join(out, name));
+for (const name of ["index.html", "console.css", "favicon.svg"]) fs.copyFileSync(path.join(source, name), path.join(out, name));
 // The light build: playback only (no subtitles, alternate audio or DRM), half the size.
 const hls = require.resolve("hls.js/dist/hls.light.min.js", { paths: [path.join(source, "..")] });
 fs.copyFileSync(hls, path.join(out, "hls.light.min.js"));

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../../helpers/browser";
-import { killAllSpawned, makeTempDir, runProcess, startFfmpegPublisher, waitFor } from "../../helpers/media";
+import { killAllSpawned, makeTempDir, runProcess, startFfmpegPublisher, startProcess, waitFor } from "../../helpers/media";
 import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
 
 const DOMAIN = "console.example.com";
@@ -59,9 +59,10 @@ describe("operator console in headless Chromium", () => {
   it("refuses a wrong token with a visible error", async () => {
     await page.type("#token", "wrong-token-0123456789");
     await page.click("#signin button[type=submit]");
-    await page.waitForSelector("#signin-error:not([hidden])");
+    await page.waitForSelector("#signin-error", { visible: true });
     expect(await text(page, "#signin-error")).toContain("did not accept");
-    expect(await page.$eval("#domains", (e) => (e as HTMLElement).hidden)).toBe(true);
+    expect(await page.$("#domains")).not.toBeNull();
+    await page.waitForSelector("#domains", { hidden: true, timeout: 2_000 });
   });
 
   it("signs in and shows the domain, the live stream and its relay with state and last error", async () => {
@@ -69,7 +70,9 @@ describe("operator console in headless Chromium", () => {
     await page.type("#token", svc.token);
     await page.click("#signin button[type=submit]");
     const stream = `section[data-domain="${DOMAIN}"] article[data-stream="live/cam"]`;
-    await page.waitForSelector(stream, { timeout: 20_000 });
+    await page.waitForSelector(stream, { visible: true, timeout: 20_000 });
+    await page.waitForSelector("#signin", { hidden: true, timeout: 2_000 }); // the form is gone, not just disabled
+    await page.waitForSelector("#signin-error", { hidden: true, timeout: 2_000 });
     expect(await text(page, `${stream} .facts`)).toMatch(/RTMP · h264 \+ aac · 320×180/);
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes("ConnectionRefused"), { timeout: 30_000 }, `${stream} .last-error`);
     const row = await page.$eval(`${stream} .relay-table tbody tr`, (tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent));
@@ -108,7 +111,8 @@ describe("operator console in headless Chromium", () => {
     await page.waitForSelector(`article[data-stream="live/cam"]`, { timeout: 20_000 });
     await page.click("#signout");
     expect(await page.evaluate(() => JSON.stringify(sessionStorage))).toBe("{}");
-    expect(await page.$eval("#signin", (e) => (e as HTMLElement).hidden)).toBe(false);
+    await page.waitForSelector("#signin", { visible: true, timeout: 1_000 });
+    await page.waitForSelector("#domains", { hidden: true, timeout: 1_000 });
   });
 
   it("plays the preview: the video advances and its screenshot is not blank", async (ctx) => {
@@ -116,15 +120,23 @@ describe("operator console in headless Chromium", () => {
     // service has that route, the preview can only show its error.
     const hls = await apiClient(svc)("GET", `/live/${DOMAIN}/live/cam.m3u8`);
     if (hls.status === 404 && String(hls.body?.error?.message).startsWith("no route")) ctx.skip("the service has no HLS route yet");
+    // Published over SRT: MPEG-TS in, HLS (MPEG-TS segments) out, whatever the hub converts.
+    startProcess("ffmpeg", [
+      "-hide_banner", "-nostdin", "-loglevel", "error", "-re",
+      "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=15", "-f", "lavfi", "-i", "sine=frequency=440",
+      "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-c:a", "aac", "-t", "60",
+      "-f", "mpegts", `srt://127.0.0.1:${String(svc.ready.srtPort)}?streamid=#!::h=${DOMAIN},r=/preview/srtcam,m=publish`,
+    ]);
     await page.type("#token", svc.token);
     await page.click("#signin button[type=submit]");
-    const video = `article[data-stream="live/cam"] video`;
+    const card = `article[data-stream="preview/srtcam"]`;
+    const video = `${card} video`;
     await page.waitForSelector(video, { timeout: 20_000 });
     await page.waitForFunction((sel) => ((document.querySelector(sel) as HTMLVideoElement | null)?.currentTime ?? 0) > 0.5, { timeout: 40_000 }, video);
     const first = await page.$eval(video, (v) => (v as HTMLVideoElement).currentTime);
     await page.waitForFunction((sel, t) => (document.querySelector(sel) as HTMLVideoElement).currentTime > t + 1, { timeout: 20_000 }, video, first);
     const shot = path.join(temp.dir, "preview.png");
-    await (await page.$(`article[data-stream="live/cam"] .preview`))!.screenshot({ path: shot });
+    await (await page.$(`${card} .preview`))!.screenshot({ path: shot });
     // testsrc2 is colourful: the luma of a playing preview spans far more than a black or grey box.
     const probe = await runProcess("ffprobe", ["-v", "error", "-f", "lavfi", "-i", `movie=${shot},signalstats`, "-show_entries", "frame_tags=lavfi.signalstats.YMIN,lavfi.signalstats.YMAX", "-of", "json"]);
     const tags = JSON.parse(probe.stdout).frames[0].tags;
