@@ -136,10 +136,12 @@ describe("operator console in headless Chromium", () => {
     const first = await page.$eval(video, (v) => (v as HTMLVideoElement).currentTime);
     await page.waitForFunction((sel, t) => (document.querySelector(sel) as HTMLVideoElement).currentTime > t + 1, { timeout: 20_000 }, video, first);
     const shot = path.join(temp.dir, "preview.png");
-    await (await page.$(`${card} .preview`))!.screenshot({ path: shot });
-    // testsrc2 is colourful: the luma of a playing preview spans far more than a black or grey box.
-    const probe = await runProcess("ffprobe", ["-v", "error", "-f", "lavfi", "-i", `movie=${shot},signalstats`, "-show_entries", "frame_tags=lavfi.signalstats.YMIN,lavfi.signalstats.YMAX", "-of", "json"]);
+    await (await page.$(video))!.screenshot({ path: shot });
+    // testsrc2 is bars of saturated colour: a playing preview is far from grey on average, while
+    // a blank one (black, or the player's white and grey controls) has no saturation at all.
+    const probe = await runProcess("ffprobe", ["-v", "error", "-f", "lavfi", "-i", `movie=${shot},signalstats`, "-show_entries", "frame_tags=lavfi.signalstats.SATAVG,lavfi.signalstats.YMIN,lavfi.signalstats.YMAX", "-of", "json"]);
     const tags = JSON.parse(probe.stdout).frames[0].tags;
+    expect(Number(tags["lavfi.signalstats.SATAVG"]), JSON.stringify(tags)).toBeGreaterThan(30);
     expect(Number(tags["lavfi.signalstats.YMAX"]) - Number(tags["lavfi.signalstats.YMIN"])).toBeGreaterThan(100);
   });
 });
