@@ -5,6 +5,7 @@ export const ErrorCode = z.enum([
   "BadRequest",
   "ImmutableField",
   "Unauthorized",
+  "Forbidden",
   "NotFound",
   "MethodNotAllowed",
   "Conflict",

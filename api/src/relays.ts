@@ -26,6 +26,12 @@ export type RelayStatus = z.infer<typeof RelayStatus>;
 export const RelayStatusList = z.object({ items: z.array(RelayStatus) }).meta({ id: "RelayStatusList" });
 export type RelayStatusList = z.infer<typeof RelayStatusList>;
 
+/** Readers of a live stream now, by the protocol they read it over. */
+export const ReaderCounts = z
+  .object({ rtmp: z.number().int(), flv: z.number().int(), hls: z.number().int(), srt: z.number().int() })
+  .meta({ id: "ReaderCounts", description: "Players reading the stream now: RTMP play, HTTP-FLV, HLS (sessions seen in the last 30 s), SRT m=request" });
+export type ReaderCounts = z.infer<typeof ReaderCounts>;
+
 export const LiveStream = z
   .object({
     appName: z.string(),
@@ -37,6 +43,7 @@ export const LiveStream = z
     height: z.number().int().nullable(),
     bitrateKbps: z.number(),
     startedAt: z.string(),
+    readers: ReaderCounts,
   })
   .meta({ id: "LiveStream" });
 export type LiveStream = z.infer<typeof LiveStream>;
@@ -49,6 +56,12 @@ export const IngestAuthSet = z
   .strictObject({
     key: z.string().min(16, "key must be at least 16 characters").max(128, "key must be at most 128 characters"),
     srtPassphrase: z.string().min(10, "srtPassphrase must be at least 10 characters").max(79, "srtPassphrase must be at most 79 characters").optional(),
+    playKey: z
+      .string()
+      .min(16, "playKey must be at least 16 characters")
+      .max(128, "playKey must be at most 128 characters")
+      .optional()
+      .meta({ description: "Signs playback URLs (auth_key, type A, like publishing): RTMP play, SRT m=request, HTTP-FLV and HLS accept a URL signed with it" }),
   })
   .meta({ id: "IngestAuthSet" });
 export type IngestAuthSet = z.input<typeof IngestAuthSet>;
@@ -58,6 +71,7 @@ export const IngestAuth = z
     domain: Domain,
     enabled: z.boolean(),
     srtPassphraseSet: z.boolean(),
+    playKeySet: z.boolean(),
     updatedAt: z.string().nullable(),
   })
   .meta({ id: "IngestAuth", description: "Whether publishing to the domain needs a key; the key itself is never returned" });
@@ -69,13 +83,22 @@ const publisherTakeover = z.boolean().meta({
     "ends the old publishing session and takes the stream over; its relays restart on the new publication. Off: the new publish is refused",
 });
 
-export const IngestSettingsSet = z.strictObject({ publisherTakeover }).meta({ id: "IngestSettingsSet" });
+const openPlayback = z.boolean().meta({
+  description:
+    "Anyone may read the domain's live streams (RTMP play, SRT m=request, HTTP-FLV, HLS) without a signed URL or the API token. Off: reads need one",
+});
+
+/** PUT replaces the settings: a field left out is off. */
+export const IngestSettingsSet = z
+  .strictObject({ publisherTakeover: publisherTakeover.default(false), openPlayback: openPlayback.default(false) })
+  .meta({ id: "IngestSettingsSet" });
 export type IngestSettingsSet = z.input<typeof IngestSettingsSet>;
 
 export const IngestSettings = z
   .object({
     domain: Domain,
     publisherTakeover,
+    openPlayback,
     updatedAt: z.string().nullable().meta({ description: "null: never set, the defaults apply" }),
   })
   .meta({ id: "IngestSettings", description: "How the domain treats publishers; a domain never configured has the defaults (every setting off)" });

@@ -41,6 +41,13 @@ import { eventRoutes } from "./api/routes/events";
 import { domainRoutes } from "./api/routes/domains";
 import { consoleRoutes, loadConsoleAssets } from "./api/routes/console";
 import { registerWebhookMetrics } from "./metrics/webhook-metrics";
+import { registerPlaybackMetrics } from "./metrics/playback-metrics";
+import { PlayGate } from "./playback/play-gate";
+import { ReaderRegistry } from "./playback/reader-registry";
+import { rtmpPlayHandler } from "./playback/rtmp-play";
+import { HlsService } from "./playback/hls/hls-service";
+import { canRead, openFeed } from "./playback/player-attach";
+import { playbackRoutes } from "./api/routes/playback";
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 4_000;
@@ -77,6 +84,17 @@ export async function startService(config: Config, logger: Logger = createLogger
   await ingestAuth.load();
   const ingestSettings = new IngestSettingsCache(store);
   await ingestSettings.load();
+  // Playback: every read authorised by the play gate, counted and bounded by the reader registry.
+  const checkToken = createTokenChecker(token.token);
+  const playback = registerPlaybackMetrics(metrics.registry, () => readers);
+  const readers = new ReaderRegistry({ maxReaders: config.maxReaders, maxReadersPerStream: config.maxReadersPerStream }, playback.refused);
+  const players = { readers, onDropped: playback.dropped };
+  const playGate = new PlayGate({ hub, ingestAuth, settings: ingestSettings, defaultDomain: config.defaultDomain, checkToken, logger: logger.child({ component: "playback" }) });
+  const hls = new HlsService({
+    readers,
+    onDropped: () => playback.dropped("hls"),
+    tsSource: (stream) => (canRead(stream, "mpegts") ? { open: (onPackets, onEnd) => openFeed(stream, "hls-packager", { write: onPackets, queuedBytes: () => 0, end: onEnd }) } : null),
+  });
   const gate = new PublishGate({ ingestAuth, settings: ingestSettings, hub, defaultDomain: config.defaultDomain, logger, refusals: new RefusalEvents(events) });
   // Everything an unauthenticated peer can make the ingest servers hold is capped; refusals are counted.
   const ingestCounters = registerIngestMetrics(metrics.registry, {
@@ -85,6 +103,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   });
   const rtmp = createRtmpIngest({
     host: config.host, port: config.rtmpPort, gate, hub, logger,
+    onPlay: rtmpPlayHandler(playGate, players),
     limits: {
       maxConnections: config.maxRtmpConnections, maxBufferedBytes: config.maxRtmpBufferedBytes, maxMessageBytes: config.maxRtmpMessageBytes,
       onRefused: (reason) => ingestCounters.refused("rtmp", reason),
@@ -142,7 +161,8 @@ export async function startService(config: Config, logger: Logger = createLogger
         closedBy: async (candidate) => loopClosedBy(candidate, await store.listAllRelayTemplates(), self, new Date()),
       },
     }),
-    ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain), ingestSettingsChanged: (domain) => ingestSettings.refresh(domain) }),
+    ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain), ingestSettingsChanged: (domain) => ingestSettings.refresh(domain), readerCounts: (key) => readers.counts(key) }),
+    ...playbackRoutes({ ...players, gate: playGate, hls }),
     ...mediaRoutes({ store, paths: media.paths, processing: media.supervisor, onChange: () => media.supervisor.configsChanged() }),
     ...webhookRoutes({ store: store.webhooks, dispatcher: webhooks, allowPrivate: config.allowPrivateWebhooks }),
     ...eventRoutes({ tail }),
@@ -150,7 +170,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     ...consoleRoutes(loadConsoleAssets(path.join(__dirname, "console"))), // built by npm run build
   ];
   routes.push(...systemRoutes({ isReady: () => ready && store.isOpen(), metricsRegistry: metrics.registry, openApi: () => buildOpenApi(routes, VERSION) }));
-  const http = createHttpServer({ routes, checkToken: createTokenChecker(token.token), logger, metrics });
+  const http = createHttpServer({ routes, checkToken, logger, metrics });
 
   const httpUrl = await listen(http, config.host, config.httpPort);
   ready = true;
@@ -170,6 +190,7 @@ export async function startService(config: Config, logger: Logger = createLogger
       // Closing the ingest servers ends their publishers' streams (and so the relays' input).
       await Promise.all([rtmp.close(), srt.close(), closeHttp(http)]);
       hub.closeAll();
+      hls.stop();
       await Promise.all([relays.stop(), media.stop()]); // recorders finalise their files before the store closes
       events.stop();
       await webhooks.stop(); // an attempt cut short stays pending, and is made again at the next start

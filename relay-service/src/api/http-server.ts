@@ -4,6 +4,7 @@ import { URL } from "node:url";
 import FindMyWay from "find-my-way";
 import type { Logger } from "pino";
 import { redactText } from "@liverelay/api";
+import { answerPreflight, CORS_HEADERS } from "./cors";
 import { ApiProblem, methodNotAllowed, notFound, storeUnavailable, unauthorized } from "./errors";
 import { StoreUnavailableError } from "../store/store";
 import { readJsonBody } from "./body";
@@ -32,6 +33,7 @@ export function createHttpServer(deps: HttpServerDeps): http.Server {
     router.on(route.method, route.path, (req, res, params) => {
       void serve(deps, route, req, res, params as Record<string, string>);
     });
+    if (route.cors && !router.hasRoute("OPTIONS", route.path)) router.on("OPTIONS", route.path, (req, res) => answerPreflight(req, res));
   }
   const server = http.createServer({ keepAliveTimeout: 5_000, requestTimeout: 30_000 }, (req, res) => {
     const found = router.find(req.method as "GET", (req.url ?? "/").split("?")[0]);
@@ -68,6 +70,7 @@ async function serve(deps: HttpServerDeps, route: Route, req: IncomingMessage, r
   } catch (err) {
     reply = problemReply(err, log);
   }
+  if (route.cors) reply.headers = { ...CORS_HEADERS, ...reply.headers };
   send(res, reply, requestId);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   deps.metrics.observeRequest(route.method, route.path, reply.status, seconds);

@@ -16,7 +16,7 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** Raw payload already serialised (metrics text, OpenAPI document, console assets); skips JSON encoding. */
+  /** Raw payload already serialised (metrics text, OpenAPI document, console assets, a media segment); skips JSON encoding. */
   raw?: { contentType: string; text: string | Buffer };
   /** A file streamed from disk, bytes start..end inclusive (see fileReply: headers and status are set there). */
   file?: { path: string; start: number; end: number };
@@ -37,10 +37,12 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   operationId: string;
   summary: string;
   tag: string;
-  /** Open routes are only /healthz, /readyz, /openapi.json and the console's static files. */
+  /** Open routes are only /healthz, /readyz, /openapi.json, the console's static files and the playback routes (which authorise reads themselves). */
   auth: boolean;
   /** Not part of the API (the console's static files): left out of `/openapi.json`. */
   undocumented?: boolean;
+  /** Readable from pages on other origins: CORS headers on every answer, and OPTIONS preflights answered. */
+  cors?: boolean;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;

@@ -23,6 +23,8 @@ const FLAGS = {
   "max-rtmp-message-bytes": { env: "LIVERELAY_MAX_RTMP_MESSAGE_BYTES", default: String(8 * 1024 * 1024), help: "largest RTMP message a peer may declare; a larger one closes the connection" },
   "max-srt-connections": { env: "LIVERELAY_MAX_SRT_CONNECTIONS", default: "200", help: "SRT callers connected at once; more are rejected at the handshake" },
   "max-srt-handshakes": { env: "LIVERELAY_MAX_SRT_HANDSHAKES", default: "32", help: "SRT callers accepted at the handshake but not connected yet; more are rejected" },
+  "max-readers": { env: "LIVERELAY_MAX_READERS", default: "1000", help: "players (RTMP, HTTP-FLV, HLS, SRT) reading at once; more are refused" },
+  "max-readers-per-stream": { env: "LIVERELAY_MAX_READERS_PER_STREAM", default: "200", help: "players of one stream at once; more are refused" },
   "allow-private-webhooks": { env: "LIVERELAY_ALLOW_PRIVATE_WEBHOOKS", default: "false", help: "let webhook URLs resolve to loopback/private addresses (a flag; env true/false)", boolean: true },
 } as const;
 type FlagName = keyof typeof FLAGS;
@@ -47,6 +49,8 @@ const ConfigSchema = z.object({
   maxRtmpMessageBytes: z.coerce.number().int().min(64 * 1024).max(16 * 1024 * 1024 - 1), // the wire format's limit
   maxSrtConnections: z.coerce.number().int().min(1).max(100_000),
   maxSrtHandshakes: z.coerce.number().int().min(1).max(10_000),
+  maxReaders: z.coerce.number().int().min(1).max(1_000_000),
+  maxReadersPerStream: z.coerce.number().int().min(1).max(1_000_000),
   allowPrivateWebhooks: z.enum(["true", "false", "1", "0"], "must be true or false").transform((v) => v === "true" || v === "1"),
   publicHost: z
     .string()

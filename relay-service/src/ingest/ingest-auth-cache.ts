@@ -28,7 +28,7 @@ class DomainRecordCache<R extends { domain: string }> {
   }
 }
 
-/** Every domain's ingest credentials (URL-signing key, SRT passphrase). */
+/** Every domain's ingest credentials (URL-signing key, SRT passphrase, play key). */
 export class IngestAuthCache extends DomainRecordCache<IngestAuthRecord> {
   constructor(store: Store) {
     super({ list: () => store.listIngestAuth(), get: (domain) => store.getIngestAuth(domain) });
@@ -43,5 +43,9 @@ export class IngestSettingsCache extends DomainRecordCache<IngestSettingsRecord>
 
   publisherTakeover(domain: string): boolean {
     return this.get(domain)?.publisherTakeover ?? false;
+  }
+
+  openPlayback(domain: string): boolean {
+    return this.get(domain)?.openPlayback ?? false;
   }
 }

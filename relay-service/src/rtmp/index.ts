@@ -4,6 +4,8 @@ export {
   type RtmpPublishRequest,
   type RtmpPublishSink,
   type RtmpPublishDecision,
+  type RtmpPlayDecision,
+  type RtmpPlayer,
   type RtmpRefusalReason,
   DEFAULT_RTMP_LIMITS,
 } from "./server";

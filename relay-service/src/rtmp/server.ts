@@ -1,10 +1,11 @@
-// RTMP ingest server: accepts TCP connections and runs one RtmpSession per
-// connection. Publish only; playback requests are refused.
+// RTMP server: accepts TCP connections and runs one RtmpSession per connection,
+// for publishers and (when onPlay is given) players.
 import net from "node:net";
 import type { Logger } from "pino";
 import { ByteBudget } from "./byte-budget";
 import { DEFAULT_CHUNK_READER_LIMITS, type ChunkReaderLimits } from "./chunk-reader";
 import type { RtmpLimitReason } from "./protocol";
+import type { RtmpPlayer } from "./playback";
 import { RtmpSession } from "./session";
 
 export interface RtmpPublishRequest {
@@ -28,11 +29,20 @@ export type RtmpPublishDecision =
   | { accept: true; sink: RtmpPublishSink }
   | { accept: false; code: "Unauthorized" | "Conflict" | "BadRequest"; description: string };
 
+export type { RtmpPlayer };
+
+/** A play request names its stream like a publish (app, stream name, query, tcUrl). */
+export type RtmpPlayDecision =
+  | { accept: true; start(player: RtmpPlayer): () => void }
+  | { accept: false; code: "BadRequest" | "Unauthorized" | "Forbidden" | "NotFound" | "Busy"; description: string };
+
 export interface RtmpServerOptions {
   host: string;
   port: number; // 0 = ephemeral
   logger: Logger;
   onPublish(req: RtmpPublishRequest): Promise<RtmpPublishDecision> | RtmpPublishDecision;
+  /** Players: decides synchronously; accepting hands the source a player to write into (returns its detach). */
+  onPlay?(req: RtmpPublishRequest): RtmpPlayDecision;
   idleTimeoutMs?: number; // default 10_000: no bytes from a publisher for this long → end it
   /** Connections beyond this are closed at once (default 1000). */
   maxConnections?: number;
@@ -120,6 +130,7 @@ export class RtmpServer {
     const session = new RtmpSession(socket, {
       logger: this.log.child({ conn: this.nextConnectionId++, remoteAddress }),
       onPublish: this.opts.onPublish,
+      onPlay: this.opts.onPlay,
       idleTimeoutMs: this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       readerLimits: this.readerLimits(),
       budget: this.buffered,

@@ -15,14 +15,17 @@ import {
   setChunkSizeMessage, setPeerBandwidthMessage, streamBeginMessage, windowAckSizeMessage,
 } from "./control-messages";
 import { ServerHandshake } from "./handshake";
+import { Playback } from "./playback";
 import { Publication, PublishEndReason } from "./publication";
 import { buildPublishRequest, splitNameAndQuery } from "./publish-request";
 import { MessageType, RtmpLimitError, RtmpLimitReason, RtmpMessage, RtmpProtocolError, UserControlEvent } from "./protocol";
-import type { RtmpPublishDecision, RtmpPublishRequest } from "./server";
+import type { RtmpPlayDecision, RtmpPublishDecision, RtmpPublishRequest } from "./server";
 
 export interface RtmpSessionOptions {
   logger: Logger;
   onPublish(req: RtmpPublishRequest): Promise<RtmpPublishDecision> | RtmpPublishDecision;
+  /** A player asks for a stream (absent: playback is refused). */
+  onPlay?(req: RtmpPublishRequest): RtmpPlayDecision;
   idleTimeoutMs: number;
   readerLimits?: Partial<Omit<ChunkReaderLimits, "budget">>;
   /** Incomplete-message bytes of every connection of the server. */
@@ -60,6 +63,7 @@ export class RtmpSession implements BudgetHolder {
   private nextStreamId = 1;
   private pending: PendingPublish | null = null;
   private publication: Publication | null = null;
+  private playback: { play: Playback; detach: () => void } | null = null;
   private endReason: PublishEndReason | null = null;
   private bytesReceived = 0;
   private bytesAcked = 0;
@@ -97,6 +101,7 @@ export class RtmpSession implements BudgetHolder {
     clearTimeout(this.idleTimer);
     this.log.info({ why }, "closing rtmp connection");
     this.endPublication(reason);
+    this.endPlayback();
     this.reader.dispose(); // whatever else arrives is ignored, so nothing is held from here on
     if (!graceful) {
       this.socket.destroy();
@@ -114,6 +119,7 @@ export class RtmpSession implements BudgetHolder {
       this.endReason = "disconnect";
       this.endPublication("disconnect");
     }
+    this.endPlayback();
     this.log.debug({ bytesReceived: this.bytesReceived }, "rtmp connection closed");
   }
 
@@ -123,6 +129,14 @@ export class RtmpSession implements BudgetHolder {
     if (!publication) return;
     publication.end(reason);
     this.log.info({ reason }, "publish ended");
+  }
+
+  private endPlayback(): void {
+    const playback = this.playback;
+    this.playback = null;
+    if (!playback) return;
+    playback.play.detach();
+    playback.detach();
   }
 
   // ---- input ------------------------------------------------------------
@@ -237,15 +251,20 @@ export class RtmpSession implements BudgetHolder {
         return this.unpublish("FCUnpublish");
       case "deleteStream":
       case "closeStream":
+        this.endPlayback();
         return this.unpublish(cmd.name);
+      case "getStreamLength":
+        // Players ask before play; ffmpeg reads a number (0: live, no length).
+        if (cmd.transactionId > 0) this.send(resultMessage(cmd.transactionId, null, 0));
+        return;
       case "releaseStream":
       case "FCPublish":
-      case "getStreamLength":
       case "_checkbw":
         return this.replyEmptyResult(cmd);
       case "play":
+        return this.onPlayCommand(cmd);
       case "play2":
-        return this.refusePlay(cmd);
+        return this.refusePlay(cmd, "NetStream.Play.Failed", "play2 is not supported: use play.");
       default:
         return this.onUnknownCommand(cmd);
     }
@@ -303,9 +322,48 @@ export class RtmpSession implements BudgetHolder {
     if (cmd.transactionId > 0) this.send(resultMessage(cmd.transactionId, null, undefined));
   }
 
-  private refusePlay(cmd: Command): void {
-    const status = { level: "error" as const, code: "NetStream.Play.Failed", description: "Playback is not offered." };
-    this.send(onStatusMessage(cmd.streamId, status));
+  private refusePlay(cmd: Command, code: string, description: string): void {
+    this.send(onStatusMessage(cmd.streamId, { level: "error", code, description }));
+  }
+
+  // ---- play -------------------------------------------------------------
+
+  private onPlayCommand(cmd: Command): void {
+    this.requireConnected(cmd);
+    const name = cmd.args[0];
+    if (cmd.streamId === 0 || cmd.streamId >= this.nextStreamId) throw new RtmpProtocolError("play on a stream that was never created");
+    if (!this.opts.onPlay) return this.refusePlay(cmd, "NetStream.Play.Failed", "Playback is not offered.");
+    if (this.publication || this.pending || this.playback) return this.refusePlay(cmd, "NetStream.Play.Failed", "This connection already publishes or plays.");
+    if (typeof name !== "string" || splitNameAndQuery(name).name === "") return this.refusePlay(cmd, "NetStream.Play.StreamNotFound", "Missing stream name.");
+    const request = buildPublishRequest(this.connectInfo!, name, this.remoteAddress);
+    const where = { app: request.app, streamName: request.streamName };
+    const decision = this.opts.onPlay(request);
+    if (!decision.accept) {
+      this.log.info({ ...where, code: decision.code }, "play refused");
+      this.refusePlay(cmd, playRefusalStatus(decision.code), decision.description);
+      this.terminate("unpublish", "play refused", true);
+      return;
+    }
+    this.startPlayback(cmd.streamId, splitNameAndQuery(name).name, decision.start);
+    this.log.info(where, "play started");
+  }
+
+  /** Players send almost nothing once playing, so the idle timeout no longer applies: a dead one is found by its full socket. */
+  private startPlayback(streamId: number, name: string, start: Extract<RtmpPlayDecision, { accept: true }>["start"]): void {
+    clearTimeout(this.idleTimer);
+    const play = new Playback(streamId, this.socket, this.writer, (reason) => {
+      this.send(onStatusMessage(streamId, { level: "status", code: "NetStream.Play.UnpublishNotify", description: `${name} is unpublished.` }));
+      this.send(onStatusMessage(streamId, { level: "status", code: "NetStream.Play.Stop", description: reason === "ended" ? "The stream ended." : "The player fell behind the stream." }));
+      this.terminate("unpublish", reason === "ended" ? "played stream ended" : "player fell behind", true);
+    });
+    this.send(streamBeginMessage(streamId));
+    this.send(onStatusMessage(streamId, { level: "status", code: "NetStream.Play.Reset", description: `Playing and resetting ${name}.` }, name));
+    this.send(onStatusMessage(streamId, { level: "status", code: "NetStream.Play.Start", description: `Started playing ${name}.` }, name));
+    this.send(play.sampleAccessMessage());
+    this.playback = { play, detach: () => {} };
+    const detach = start(play);
+    if (this.playback?.play === play) this.playback.detach = detach;
+    else detach(); // the source ended the play at once
   }
 
   private onUnknownCommand(cmd: Command): void {
@@ -371,7 +429,8 @@ export class RtmpSession implements BudgetHolder {
   private send(message: RtmpMessage): void {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     this.socket.write(this.writer.encode(message));
-    if (this.socket.writableLength > MAX_UNSENT_BYTES) {
+    // A player's socket holds its media too; the hub bounds that queue instead.
+    if (!this.playback && this.socket.writableLength > MAX_UNSENT_BYTES) {
       this.terminate("protocol-error", "client does not read its replies");
     }
   }
@@ -387,6 +446,10 @@ function callFailed(description: string): Amf0Object {
 
 function publishError(streamId: number, code: string, description: string): RtmpMessage {
   return onStatusMessage(streamId, { level: "error", code, description });
+}
+
+function playRefusalStatus(code: Extract<RtmpPlayDecision, { accept: false }>["code"]): string {
+  return code === "NotFound" ? "NetStream.Play.StreamNotFound" : "NetStream.Play.Failed";
 }
 
 function rejectionStatusCode(code: "Unauthorized" | "Conflict" | "BadRequest"): string {

@@ -114,18 +114,20 @@ export interface IngestAuthRow {
   domain: string;
   key: string;
   srt_passphrase: string | null;
+  play_key: string | null;
   updated_at: string;
 }
 
 export interface IngestSettingsRow {
   domain: string;
   publisher_takeover: number | boolean;
+  open_playback: number | boolean;
   updated_at: string;
 }
 
-export const toIngestSettings = (row: IngestSettingsRow): IngestSettingsRecord => ({ domain: row.domain, publisherTakeover: Boolean(row.publisher_takeover), updatedAt: row.updated_at });
+export const toIngestSettings = (row: IngestSettingsRow): IngestSettingsRecord => ({ domain: row.domain, publisherTakeover: Boolean(row.publisher_takeover), openPlayback: Boolean(row.open_playback), updatedAt: row.updated_at });
 
-export const toIngestAuth = (row: IngestAuthRow): IngestAuthRecord => ({ domain: row.domain, key: row.key, srtPassphrase: row.srt_passphrase, updatedAt: row.updated_at });
+export const toIngestAuth = (row: IngestAuthRow): IngestAuthRecord => ({ domain: row.domain, key: row.key, srtPassphrase: row.srt_passphrase, playKey: row.play_key, updatedAt: row.updated_at });
 
 export interface TranscodeRow {
   domain: string;

@@ -39,6 +39,8 @@ export interface IngestAuthRecord {
   domain: string;
   key: string;
   srtPassphrase: string | null;
+  /** Signs playback URLs (auth_key); null: reads need the API token (HTTP) or open playback. */
+  playKey: string | null;
   updatedAt: string;
 }
 
@@ -47,6 +49,8 @@ export interface IngestSettingsRecord {
   domain: string;
   /** A new authenticated publish of a live key ends the old publishing session. */
   publisherTakeover: boolean;
+  /** Anyone may read the domain's streams without credentials. */
+  openPlayback: boolean;
   updatedAt: string;
 }
 

@@ -1,6 +1,8 @@
 import { DomainParams, ErrorBody, IngestAuth, IngestAuthSet, IngestSettings, IngestSettingsSet, LiveStreamList, RelayStatus, RelayStatusList, TemplateParams } from "@liverelay/api";
 import type { RelaySupervisor } from "../../relay/relay-supervisor";
 import type { StreamHub } from "../../hub/stream-hub";
+import type { StreamKey } from "../../hub/live-stream";
+import type { ReaderCounts } from "../../playback/reader-registry";
 import type { Store } from "../../store/store";
 import { notFound } from "../errors";
 import { defineRoute, type Route } from "../route";
@@ -13,6 +15,8 @@ export interface RelayRoutesDeps {
   ingestAuthChanged: (domain: string) => Promise<void>;
   /** Awaited after every ingest-settings write, likewise. */
   ingestSettingsChanged: (domain: string) => Promise<void>;
+  /** Players reading a stream now, by protocol. */
+  readerCounts: (key: StreamKey) => ReaderCounts;
 }
 
 const errors = {
@@ -59,7 +63,7 @@ export function relayRoutes(deps: RelayRoutesDeps): Route[] {
       auth: true,
       params: DomainParams,
       responses: { 200: { description: "Live streams", schema: LiveStreamList }, ...errors },
-      handle: ({ params }) => ({ status: 200, body: { items: deps.hub.list(params.domain).map((s) => s.describe()) } }),
+      handle: ({ params }) => ({ status: 200, body: { items: deps.hub.list(params.domain).map((s) => ({ ...s.describe(), readers: deps.readerCounts(s.key) })) } }),
     }),
     ...ingestAuthRoutes(deps.store, deps.ingestAuthChanged),
     ...ingestSettingsRoutes(deps.store, deps.ingestSettingsChanged),
@@ -69,9 +73,10 @@ export function relayRoutes(deps: RelayRoutesDeps): Route[] {
 /** Per-domain publishing behaviour. Every domain has settings: one never configured has the defaults. */
 function ingestSettingsRoutes(store: Store, changed: (domain: string) => Promise<void>): Route[] {
   const path = "/v1/domains/:domain/ingest-settings";
-  const view = (domain: string, r: { publisherTakeover: boolean; updatedAt: string } | null) => ({
+  const view = (domain: string, r: { publisherTakeover: boolean; openPlayback: boolean; updatedAt: string } | null) => ({
     domain,
     publisherTakeover: r?.publisherTakeover ?? false,
+    openPlayback: r?.openPlayback ?? false,
     updatedAt: r?.updatedAt ?? null,
   });
   return [
@@ -79,14 +84,14 @@ function ingestSettingsRoutes(store: Store, changed: (domain: string) => Promise
       method: "PUT",
       path,
       operationId: "setIngestSettings",
-      summary: "Set how the domain treats publishers (publisher takeover)",
+      summary: "Set how the domain treats publishers and players (publisher takeover, open playback)",
       tag: "ingest-auth",
       auth: true,
       params: DomainParams,
       body: IngestSettingsSet,
       responses: { 200: { description: "The settings now in force", schema: IngestSettings }, ...errors },
       async handle({ params, body }) {
-        const record = { domain: params.domain, publisherTakeover: body.publisherTakeover, updatedAt: new Date().toISOString() };
+        const record = { domain: params.domain, publisherTakeover: body.publisherTakeover, openPlayback: body.openPlayback, updatedAt: new Date().toISOString() };
         await store.setIngestSettings(record);
         await changed(params.domain);
         return { status: 200, body: view(params.domain, record) };
@@ -108,10 +113,11 @@ function ingestSettingsRoutes(store: Store, changed: (domain: string) => Promise
 
 function ingestAuthRoutes(store: Store, changed: (domain: string) => Promise<void>): Route[] {
   const path = "/v1/domains/:domain/ingest-auth";
-  const view = (domain: string, r: { srtPassphrase: string | null; updatedAt: string } | null) => ({
+  const view = (domain: string, r: { srtPassphrase: string | null; playKey: string | null; updatedAt: string } | null) => ({
     domain,
     enabled: r !== null,
     srtPassphraseSet: r?.srtPassphrase != null,
+    playKeySet: r?.playKey != null,
     updatedAt: r?.updatedAt ?? null,
   });
   return [
@@ -119,14 +125,14 @@ function ingestAuthRoutes(store: Store, changed: (domain: string) => Promise<voi
       method: "PUT",
       path,
       operationId: "setIngestAuth",
-      summary: "Require signed publish URLs (auth_key) and optionally an SRT passphrase",
+      summary: "Require signed publish URLs (auth_key), optionally an SRT passphrase, and a play key for signed playback URLs",
       tag: "ingest-auth",
       auth: true,
       params: DomainParams,
       body: IngestAuthSet,
       responses: { 200: { description: "Ingest auth is on", schema: IngestAuth }, ...errors },
       async handle({ params, body }) {
-        const record = { domain: params.domain, key: body.key, srtPassphrase: body.srtPassphrase ?? null, updatedAt: new Date().toISOString() };
+        const record = { domain: params.domain, key: body.key, srtPassphrase: body.srtPassphrase ?? null, playKey: body.playKey ?? null, updatedAt: new Date().toISOString() };
         await store.setIngestAuth(record);
         await changed(params.domain);
         return { status: 200, body: view(params.domain, record) };

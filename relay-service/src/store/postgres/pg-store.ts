@@ -165,20 +165,20 @@ export class PostgresStore implements Store {
   // ---- ingest auth and settings ----------------------------------------------------
 
   async getIngestAuth(domain: string): Promise<IngestAuthRecord | null> {
-    const [row] = await this.db.query<IngestAuthRow>("SELECT domain, key, srt_passphrase, updated_at FROM ingest_auth WHERE domain = $1", [domain]);
+    const [row] = await this.db.query<IngestAuthRow>("SELECT domain, key, srt_passphrase, play_key, updated_at FROM ingest_auth WHERE domain = $1", [domain]);
     return row ? toIngestAuth(row) : null;
   }
 
   async listIngestAuth(): Promise<IngestAuthRecord[]> {
-    return (await this.db.query<IngestAuthRow>(`SELECT domain, key, srt_passphrase, updated_at FROM ingest_auth ORDER BY domain`)).map(toIngestAuth);
+    return (await this.db.query<IngestAuthRow>(`SELECT domain, key, srt_passphrase, play_key, updated_at FROM ingest_auth ORDER BY domain`)).map(toIngestAuth);
   }
 
   async setIngestAuth(r: IngestAuthRecord): Promise<void> {
     await this.write({ kind: "ingest-auth", domain: r.domain }, (q) =>
       q.query(
-        `INSERT INTO ingest_auth (domain, key, srt_passphrase, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (domain) DO UPDATE SET key = excluded.key, srt_passphrase = excluded.srt_passphrase, updated_at = excluded.updated_at`,
-        [r.domain, r.key, r.srtPassphrase, r.updatedAt],
+        `INSERT INTO ingest_auth (domain, key, srt_passphrase, play_key, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (domain) DO UPDATE SET key = excluded.key, srt_passphrase = excluded.srt_passphrase, play_key = excluded.play_key, updated_at = excluded.updated_at`,
+        [r.domain, r.key, r.srtPassphrase, r.playKey, r.updatedAt],
       ),
     );
   }
@@ -188,20 +188,20 @@ export class PostgresStore implements Store {
   }
 
   async getIngestSettings(domain: string): Promise<IngestSettingsRecord | null> {
-    const [row] = await this.db.query<IngestSettingsRow>("SELECT domain, publisher_takeover, updated_at FROM ingest_settings WHERE domain = $1", [domain]);
+    const [row] = await this.db.query<IngestSettingsRow>("SELECT domain, publisher_takeover, open_playback, updated_at FROM ingest_settings WHERE domain = $1", [domain]);
     return row ? toIngestSettings(row) : null;
   }
 
   async listIngestSettings(): Promise<IngestSettingsRecord[]> {
-    return (await this.db.query<IngestSettingsRow>(`SELECT domain, publisher_takeover, updated_at FROM ingest_settings ORDER BY domain`)).map(toIngestSettings);
+    return (await this.db.query<IngestSettingsRow>(`SELECT domain, publisher_takeover, open_playback, updated_at FROM ingest_settings ORDER BY domain`)).map(toIngestSettings);
   }
 
   async setIngestSettings(r: IngestSettingsRecord): Promise<void> {
     await this.write({ kind: "ingest-settings", domain: r.domain }, (q) =>
       q.query(
-        `INSERT INTO ingest_settings (domain, publisher_takeover, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (domain) DO UPDATE SET publisher_takeover = excluded.publisher_takeover, updated_at = excluded.updated_at`,
-        [r.domain, r.publisherTakeover, r.updatedAt],
+        `INSERT INTO ingest_settings (domain, publisher_takeover, open_playback, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (domain) DO UPDATE SET publisher_takeover = excluded.publisher_takeover, open_playback = excluded.open_playback, updated_at = excluded.updated_at`,
+        [r.domain, r.publisherTakeover, r.openPlayback, r.updatedAt],
       ),
     );
   }

@@ -152,4 +152,12 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE UNIQUE INDEX webhook_deliveries_one_per_event ON webhook_deliveries (domain, webhook_id, event_seq);
     `,
   },
+  {
+    version: 7,
+    name: "playback: per-domain play key (signed read URLs) and open playback",
+    sql: `
+      ALTER TABLE ingest_auth ADD COLUMN play_key TEXT;
+      ALTER TABLE ingest_settings ADD COLUMN open_playback INTEGER NOT NULL DEFAULT 0 CHECK (open_playback IN (0, 1));
+    `,
+  },
 ];

@@ -203,20 +203,20 @@ export class SqliteStore implements Store {
   }
 
   async getIngestAuth(domain: string): Promise<IngestAuthRecord | null> {
-    const row = this.stmt("SELECT domain, key, srt_passphrase, updated_at FROM ingest_auth WHERE domain = ?").get(domain) as IngestAuthRow | undefined;
+    const row = this.stmt("SELECT domain, key, srt_passphrase, play_key, updated_at FROM ingest_auth WHERE domain = ?").get(domain) as IngestAuthRow | undefined;
     return row ? toIngestAuth(row) : null;
   }
 
   async listIngestAuth(): Promise<IngestAuthRecord[]> {
-    return (this.stmt("SELECT domain, key, srt_passphrase, updated_at FROM ingest_auth ORDER BY domain").all() as IngestAuthRow[]).map(toIngestAuth);
+    return (this.stmt("SELECT domain, key, srt_passphrase, play_key, updated_at FROM ingest_auth ORDER BY domain").all() as IngestAuthRow[]).map(toIngestAuth);
   }
 
   async setIngestAuth(r: IngestAuthRecord): Promise<void> {
     this.db.transaction(() =>
       this.stmt(
-        `INSERT INTO ingest_auth (domain, key, srt_passphrase, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (domain) DO UPDATE SET key = excluded.key, srt_passphrase = excluded.srt_passphrase, updated_at = excluded.updated_at`,
-      ).run(r.domain, r.key, r.srtPassphrase, r.updatedAt),
+        `INSERT INTO ingest_auth (domain, key, srt_passphrase, play_key, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (domain) DO UPDATE SET key = excluded.key, srt_passphrase = excluded.srt_passphrase, play_key = excluded.play_key, updated_at = excluded.updated_at`,
+      ).run(r.domain, r.key, r.srtPassphrase, r.playKey, r.updatedAt),
     )();
     this.changes.emit({ kind: "ingest-auth", domain: r.domain });
   }
@@ -228,20 +228,20 @@ export class SqliteStore implements Store {
   }
 
   async getIngestSettings(domain: string): Promise<IngestSettingsRecord | null> {
-    const row = this.stmt("SELECT domain, publisher_takeover, updated_at FROM ingest_settings WHERE domain = ?").get(domain) as IngestSettingsRow | undefined;
+    const row = this.stmt("SELECT domain, publisher_takeover, open_playback, updated_at FROM ingest_settings WHERE domain = ?").get(domain) as IngestSettingsRow | undefined;
     return row ? toIngestSettings(row) : null;
   }
 
   async listIngestSettings(): Promise<IngestSettingsRecord[]> {
-    return (this.stmt("SELECT domain, publisher_takeover, updated_at FROM ingest_settings ORDER BY domain").all() as IngestSettingsRow[]).map(toIngestSettings);
+    return (this.stmt("SELECT domain, publisher_takeover, open_playback, updated_at FROM ingest_settings ORDER BY domain").all() as IngestSettingsRow[]).map(toIngestSettings);
   }
 
   async setIngestSettings(r: IngestSettingsRecord): Promise<void> {
     this.db.transaction(() =>
       this.stmt(
-        `INSERT INTO ingest_settings (domain, publisher_takeover, updated_at) VALUES (?, ?, ?)
-         ON CONFLICT (domain) DO UPDATE SET publisher_takeover = excluded.publisher_takeover, updated_at = excluded.updated_at`,
-      ).run(r.domain, r.publisherTakeover ? 1 : 0, r.updatedAt),
+        `INSERT INTO ingest_settings (domain, publisher_takeover, open_playback, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (domain) DO UPDATE SET publisher_takeover = excluded.publisher_takeover, open_playback = excluded.open_playback, updated_at = excluded.updated_at`,
+      ).run(r.domain, r.publisherTakeover ? 1 : 0, r.openPlayback ? 1 : 0, r.updatedAt),
     )();
     this.changes.emit({ kind: "ingest-settings", domain: r.domain });
   }
