@@ -45,6 +45,7 @@ import { registerPlaybackMetrics } from "./metrics/playback-metrics";
 import { PlayGate } from "./playback/play-gate";
 import { ReaderRegistry } from "./playback/reader-registry";
 import { rtmpPlayHandler } from "./playback/rtmp-play";
+import { srtReads } from "./playback/srt-read";
 import { HlsService } from "./playback/hls/hls-service";
 import { canRead, openFeed } from "./playback/player-attach";
 import { playbackRoutes } from "./api/routes/playback";
@@ -112,6 +113,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   await rtmp.listen();
   const srt = createSrtIngest({
     host: config.host, port: config.srtPort, gate, hub, defaultDomain: config.defaultDomain, logger,
+    reads: srtReads(playGate, { ...players, passphraseOf: (domain) => ingestAuth.get(domain)?.srtPassphrase ?? null, logger: logger.child({ component: "playback" }) }),
     limits: { maxConnections: config.maxSrtConnections, maxPendingHandshakes: config.maxSrtHandshakes, onRefused: (reason) => ingestCounters.refused("srt", reason) },
   });
   await srt.listen();

@@ -35,11 +35,18 @@ export class ReaderRegistry {
     private readonly onRefused: (protocol: ReadProtocol, reason: ReaderRefusalReason) => void = () => {},
   ) {}
 
+  /** Why one more player of the stream would be refused, or null (nothing is taken). */
+  wouldRefuse(key: StreamKey): ReaderRefusalReason | null {
+    const counts = this.byStream.get(streamKeyString(key));
+    if (this.total >= this.limits.maxReaders) return "max-readers";
+    return counts && sum(counts) >= this.limits.maxReadersPerStream ? "max-readers-per-stream" : null;
+  }
+
   /** A ticket, or why the player is refused (counted). */
   admit(key: StreamKey, protocol: ReadProtocol): ReaderTicket | ReaderRefusalReason {
     const id = streamKeyString(key);
     const counts = this.byStream.get(id) ?? zeroCounts();
-    const refusal = this.total >= this.limits.maxReaders ? "max-readers" : sum(counts) >= this.limits.maxReadersPerStream ? "max-readers-per-stream" : null;
+    const refusal = this.wouldRefuse(key);
     if (refusal) {
       this.onRefused(protocol, refusal);
       return refusal;

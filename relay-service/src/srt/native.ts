@@ -33,6 +33,9 @@ export interface NativeServer {
   /** Asynchronous; a "stopped" event follows once every socket is closed. */
   close(): void;
   closeConnection(id: number): void;
+  /** A reader's (m=request) outgoing MPEG-TS: bytes now queued, or -1 when refused (gone, or its queue is full). */
+  send(id: number, data: Buffer): number;
+  queued(id: number): number;
 }
 
 export interface NativeCallerOptions {

@@ -17,7 +17,7 @@ export interface SrtCallerInfo {
 
 export type SrtAcceptDecision =
   | { accept: true; passphrase?: string } // passphrase: require this SRT encryption passphrase
-  | { accept: false; reason: "BadRequest" | "Unauthorized" | "Forbidden" | "NotFound" | "BadMode" | "Conflict" };
+  | { accept: false; reason: "BadRequest" | "Unauthorized" | "Forbidden" | "NotFound" | "BadMode" | "Conflict" | "Overloaded" };
 
 export type SrtCloseReason = "disconnect" | "timeout" | "server-close";
 
@@ -37,6 +37,10 @@ export interface SrtConnection {
   on(event: "data", fn: (chunk: Buffer) => void): this; // MPEG-TS payload(s), in order
   on(event: "close", fn: (reason: SrtCloseReason) => void): this;
   close(): void;
+  /** A reader (m=request): queues bytes to send; false when refused (closed, or the queue is full). */
+  send(chunk: Buffer): boolean;
+  /** A reader's bytes queued and not yet taken by libsrt. */
+  queuedBytes(): number;
   /** libsrt figures are refreshed once a second; bytesReceived is exact. */
   stats(): SrtConnectionStats;
 }
@@ -66,8 +70,9 @@ const REJECT_CODES: Record<Extract<SrtAcceptDecision, { accept: false }>["reason
   Unauthorized: 1401,
   Forbidden: 1403,
   NotFound: 1404,
-  BadMode: 1405, // the `m` of the stream id is not offered (we take publishers only)
+  BadMode: 1405, // the `m` of the stream id is not offered
   Conflict: 1409,
+  Overloaded: 1402,
 };
 const SRT_REJX_ISE = 1500;
 const SRT_REJX_OVERLOAD = 1402;
@@ -93,6 +98,7 @@ class Connection extends EventEmitter implements SrtConnection {
     readonly streamId: string,
     readonly remoteAddress: string,
     private readonly requestClose: (id: number) => void,
+    private readonly native: Pick<NativeServer, "send" | "queued"> | undefined,
   ) {
     super();
   }
@@ -109,6 +115,14 @@ class Connection extends EventEmitter implements SrtConnection {
 
   stats(): SrtConnectionStats {
     return { bytesReceived: this.bytes, ...this.srt };
+  }
+
+  send(chunk: Buffer): boolean {
+    return !this.closed && this.native !== undefined && this.native.send(this.id, chunk) >= 0;
+  }
+
+  queuedBytes(): number {
+    return this.closed || !this.native ? 0 : Math.max(0, this.native.queued(this.id));
   }
 
   deliver(chunk: Buffer): void {
@@ -278,7 +292,7 @@ export class SrtServer {
 
   private onAccept(id: number, streamId: string, remoteAddress: string): void {
     this.handshakeArrived(streamId, remoteAddress);
-    const conn = new Connection(id, streamId, remoteAddress, (cid) => this.native?.closeConnection(cid));
+    const conn = new Connection(id, streamId, remoteAddress, (cid) => this.native?.closeConnection(cid), this.native);
     this.conns.set(id, conn);
     this.log.info({ id, streamId: describeStreamId(streamId), remoteAddress }, "srt caller connected");
     try {

@@ -64,7 +64,7 @@ describe("PublishGate for SRT (synchronous, from the in-memory ingest auth)", ()
     const { gate, cache, records } = gateWith([]);
     await cache.load();
     const signed = `auth_key=${signAuthKey({ appName: "live", streamName: "show", key: "signing-key-0123456789", expiresAt: new Date(Date.now() + 60_000) })}`;
-    records.push({ domain: KEY.domain, key: "signing-key-0123456789", srtPassphrase: "a passphrase", updatedAt: "" });
+    records.push({ domain: KEY.domain, key: "signing-key-0123456789", srtPassphrase: "a passphrase", playKey: null, updatedAt: "" });
     expect(gate.admitSrt(target(), "127.0.0.1").accept).toBe(true); // not refreshed yet
     await cache.refresh(KEY.domain);
     expect(gate.admitSrt(target(), "127.0.0.1")).toMatchObject({ accept: false, code: "Unauthorized" });

@@ -5,6 +5,8 @@
 //                    onEvents(events[]), onAuthorize(streamId, remoteAddress))
 //   .listen() -> bound port      .close() -> void (a "stopped" event follows)
 //   .closeConnection(id)
+//   .send(id, buffer) -> bytes queued, or -1 (a reader's MPEG-TS, m=request)
+//   .queued(id) -> bytes queued, or -1
 // onAuthorize must return {accept: true, passphrase?: string} or
 // {accept: false, code: number}. Both callbacks run on the JS thread.
 //
@@ -109,7 +111,9 @@ class NativeServer : public Napi::ObjectWrap<NativeServer> {
     return DefineClass(env, "NativeServer",
                        {InstanceMethod<&NativeServer::Listen>("listen"),
                         InstanceMethod<&NativeServer::Close>("close"),
-                        InstanceMethod<&NativeServer::CloseConnection>("closeConnection")});
+                        InstanceMethod<&NativeServer::CloseConnection>("closeConnection"),
+                        InstanceMethod<&NativeServer::Send>("send"),
+                        InstanceMethod<&NativeServer::Queued>("queued")});
   }
 
   explicit NativeServer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeServer>(info) {
@@ -160,6 +164,19 @@ class NativeServer : public Napi::ObjectWrap<NativeServer> {
     if (ingest_ && info.Length() > 0 && info[0].IsNumber()) {
       ingest_->CloseConnection(info[0].As<Napi::Number>().Int32Value());
     }
+  }
+
+  // A reader connection's outgoing bytes (m=request): bytes now queued, or -1.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBuffer()) throw Napi::TypeError::New(info.Env(), "send(id, buffer)");
+    if (!ingest_) return Napi::Number::New(info.Env(), -1);
+    auto buf = info[1].As<Napi::Buffer<char>>();
+    return Napi::Number::New(info.Env(), static_cast<double>(ingest_->Send(info[0].As<Napi::Number>().Int32Value(), buf.Data(), buf.Length())));
+  }
+
+  Napi::Value Queued(const Napi::CallbackInfo& info) {
+    if (!ingest_ || info.Length() < 1 || !info[0].IsNumber()) return Napi::Number::New(info.Env(), -1);
+    return Napi::Number::New(info.Env(), static_cast<double>(ingest_->Queued(info[0].As<Napi::Number>().Int32Value())));
   }
 
   static Ingest::BatchSink BatchSink(EventsFn fn) {

@@ -35,6 +35,13 @@
 // authorize() for requests already given up on, so authorize() never has
 // side effects for a caller that was rejected.
 //
+// Readers (m=request): JS appends MPEG-TS bytes to a connection's queue under
+// a mutex (Send); the I/O thread sends them as <= 1316-byte live-mode messages
+// with non-blocking srt_sendmsg2, keeping what libsrt's buffer refuses for the
+// next turn. While anything was sent in the last second the poll waits 5 ms at
+// most, so queued bytes leave within milliseconds. The queue is bounded
+// (maxOutBytes); the hub drops a reader long before that.
+//
 // Data path: payloads are appended per connection into one Batch which is
 // handed to JS every ~10 ms (or at 256 KiB), so 20 callers cost ~100 JS
 // callbacks/s instead of ~thousands. If JS falls behind by more than
@@ -69,6 +76,11 @@ constexpr milliseconds kStatsInterval{1000};
 constexpr int kMaxEvents = 64;
 constexpr int kMaxReadsPerWake = 256;  // fairness between connections
 constexpr int kBacklog = 64;
+constexpr size_t kPayloadBytes = 1316;  // 7 MPEG-TS packets: the live-mode payload size
+constexpr int kMaxSendsPerTurn = 512;
+int64_t NowMs() {
+  return std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
+}
 constexpr int kMaxStreamIdLen = 512;  // SRT limit
 // libsrt sizes each connection's receive loss list by SRTO_FC (default 25600
 // packets, ~0.4 MB per connection, allocated at the handshake). 8192 packets
@@ -262,6 +274,53 @@ bool Ingest::OpenListener(std::string* err) {
 
 void Ingest::RequestStop() { stopping_ = true; }
 
+int64_t Ingest::Send(int32_t id, const char* data, size_t len) {
+  std::lock_guard<std::mutex> lock(outMu_);
+  auto it = out_.find(id);
+  if (it == out_.end()) return -1;
+  OutQueue& q = it->second;
+  const int64_t queued = static_cast<int64_t>(q.data.size() - q.sent);
+  if (queued + static_cast<int64_t>(len) > cfg_.maxOutBytes) return -1;
+  q.data.append(data, len);
+  lastSendMs_ = NowMs();
+  return queued + static_cast<int64_t>(len);
+}
+
+int64_t Ingest::Queued(int32_t id) {
+  std::lock_guard<std::mutex> lock(outMu_);
+  auto it = out_.find(id);
+  return it == out_.end() ? -1 : static_cast<int64_t>(it->second.data.size() - it->second.sent);
+}
+
+void Ingest::SendPending() {
+  std::vector<SRTSOCKET> broken;
+  {
+    std::lock_guard<std::mutex> lock(outMu_);
+    for (auto& kv : out_) {
+      OutQueue& q = kv.second;
+      for (int i = 0; i < kMaxSendsPerTurn && q.sent < q.data.size(); i++) {
+        const size_t n = std::min(kPayloadBytes, q.data.size() - q.sent);
+        if (srt_sendmsg2(kv.first, q.data.data() + q.sent, static_cast<int>(n), nullptr) == SRT_ERROR) {
+          if (srt_getlasterror(nullptr) != SRT_EASYNCSND) broken.push_back(kv.first);
+          break;
+        }
+        q.sent += n;
+      }
+      if (q.sent == q.data.size()) {
+        q.data.clear();
+        q.sent = 0;
+      } else if (q.sent >= (1 << 20)) {
+        q.data.erase(0, q.sent);
+        q.sent = 0;
+      }
+    }
+  }
+  for (SRTSOCKET s : broken) {
+    auto it = conns_.find(s);
+    if (it != conns_.end()) Drop(s, BrokenReason(it->second));
+  }
+}
+
 void Ingest::Join() {
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
@@ -320,6 +379,7 @@ void Ingest::Run() {
   while (!stopping_) {
     ApplyCloseRequests();
     PollOnce();
+    SendPending();
     Flush(false);
     if (Clock::now() - lastStats_ >= kStatsInterval) EmitStats();
     WarnDropped();
@@ -332,7 +392,8 @@ void Ingest::Run() {
 void Ingest::PollOnce() {
   SRT_EPOLL_EVENT evs[kMaxEvents];
   // Short waits while a batch is pending so it is flushed on time.
-  const int64_t timeoutMs = batch_->events.empty() ? 100 : 5;
+  const bool sending = NowMs() - lastSendMs_ < 1000;
+  const int64_t timeoutMs = batch_->events.empty() && !sending ? 100 : 5;
   const int n = srt_epoll_uwait(eid_, evs, kMaxEvents, timeoutMs);
   if (n < 0 && srt_getlasterror(nullptr) != SRT_ETIMEOUT) {
     std::this_thread::sleep_for(milliseconds(10));  // never spin on a persistent error
@@ -362,7 +423,12 @@ void Ingest::AcceptPending() {
     srt_close(s);
     return;
   }
+  SetBool(s, SRTO_SNDSYN, false);  // a reader's sends must never block the I/O thread
   conns_[s] = Conn{Clock::now()};
+  {
+    std::lock_guard<std::mutex> lock(outMu_);
+    out_[s] = OutQueue{};
+  }
   Push({Event::kAccept, s, ReadStreamId(s), FormatAddress(reinterpret_cast<sockaddr*>(&ss)), {}});
 }
 
@@ -411,6 +477,10 @@ void Ingest::Drop(SRTSOCKET s, const char* reason) {
   trimAt_ = Clock::now() + kTrimDelay;  // libsrt frees closed sockets 1-2 s later
   trimDue_ = true;
   conns_.erase(s);
+  {
+    std::lock_guard<std::mutex> lock(outMu_);
+    out_.erase(s);
+  }
   Push({Event::kClose, s, reason, "", {}});
 }
 
@@ -491,6 +561,10 @@ void Ingest::Shutdown() {
     Push({Event::kClose, kv.first, "server-close", "", {}});
   }
   conns_.clear();
+  {
+    std::lock_guard<std::mutex> lock(outMu_);
+    out_.clear();
+  }
   srt_close(listener_);  // waits for a running listen callback to return
   // A callback that incremented the counter before seeing stopping_ may still
   // be returning; after this loop no callback can reach authSink_ again.

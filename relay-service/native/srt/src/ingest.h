@@ -81,6 +81,7 @@ struct IngestConfig {
   int peerIdleTimeoutMs = 5000;
   int authTimeoutMs = 1000;
   int64_t maxInflightBytes = 64 << 20;
+  int64_t maxOutBytes = 16 << 20;
 };
 
 class Ingest {
@@ -103,8 +104,18 @@ class Ingest {
   // Blocks until the I/O thread has exited (used on env teardown).
   void Join();
   void CloseConnection(int32_t id);
+  // JS thread: queues bytes (whole MPEG-TS packets) for a connection that reads
+  // (m=request). Returns the bytes now queued, or -1 when refused (no such
+  // connection, or its queue would pass maxOutBytes).
+  int64_t Send(int32_t id, const char* data, size_t len);
+  int64_t Queued(int32_t id);
 
  private:
+  struct OutQueue {
+    std::string data;
+    size_t sent = 0;
+  };
+
   struct Conn {
     std::chrono::steady_clock::time_point lastData;
     int dataEvent = -1;  // index of this conn's open kData event in batch_
@@ -130,6 +141,7 @@ class Ingest {
   void EmitStats();
   void WarnDropped();
   void DrainSrtLogs();
+  void SendPending();
   void TrimMemory();
   void Shutdown();
   const char* BrokenReason(const Conn& c) const;
@@ -151,6 +163,11 @@ class Ingest {
 
   std::mutex closeMu_;
   std::vector<int32_t> closeRequests_;
+
+  // Outgoing bytes per connection: appended by JS, sent by the I/O thread.
+  std::mutex outMu_;
+  std::unordered_map<int32_t, OutQueue> out_;
+  std::atomic<int64_t> lastSendMs_{0};
 
   // I/O-thread-only state.
   std::unordered_map<SRTSOCKET, Conn> conns_;
