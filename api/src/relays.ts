@@ -43,7 +43,7 @@ export const LiveStream = z
     height: z.number().int().nullable(),
     bitrateKbps: z.number(),
     startedAt: z.string(),
-    readers: ReaderCounts,
+    readers: ReaderCounts.optional().meta({ description: "Absent from services before playback" }),
   })
   .meta({ id: "LiveStream" });
 export type LiveStream = z.infer<typeof LiveStream>;
@@ -71,7 +71,7 @@ export const IngestAuth = z
     domain: Domain,
     enabled: z.boolean(),
     srtPassphraseSet: z.boolean(),
-    playKeySet: z.boolean(),
+    playKeySet: z.boolean().default(false).meta({ description: "A play key signs playback URLs (absent from services before playback: false)" }),
     updatedAt: z.string().nullable(),
   })
   .meta({ id: "IngestAuth", description: "Whether publishing to the domain needs a key; the key itself is never returned" });
@@ -98,7 +98,7 @@ export const IngestSettings = z
   .object({
     domain: Domain,
     publisherTakeover,
-    openPlayback,
+    openPlayback: openPlayback.default(false),
     updatedAt: z.string().nullable().meta({ description: "null: never set, the defaults apply" }),
   })
   .meta({ id: "IngestSettings", description: "How the domain treats publishers; a domain never configured has the defaults (every setting off)" });

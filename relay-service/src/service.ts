@@ -94,7 +94,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   const hls = new HlsService({
     readers,
     onDropped: () => playback.dropped("hls"),
-    tsSource: (stream) => (canRead(stream, "mpegts") ? { open: (onPackets, onEnd) => openFeed(stream, "hls-packager", { write: onPackets, queuedBytes: () => 0, end: onEnd }) } : null),
+    tsSource: (stream) => (canRead(stream, "mpegts") ? { open: (onPackets, onEnd) => openFeed(stream, "mpegts", "hls-packager", { write: onPackets, queuedBytes: () => 0, end: onEnd }) } : null),
   });
   const gate = new PublishGate({ ingestAuth, settings: ingestSettings, hub, defaultDomain: config.defaultDomain, logger, refusals: new RefusalEvents(events) });
   // Everything an unauthenticated peer can make the ingest servers hold is capped; refusals are counted.

@@ -199,9 +199,9 @@ describe("SDK against the real service", () => {
 
   it("ingest auth: set, get, delete; the key is never returned nor shown in an error", async () => {
     const domain = "ingest.example.com";
-    expect(await client.ingestAuth.get(domain)).toEqual({ domain, enabled: false, srtPassphraseSet: false, updatedAt: null });
-    const set = await client.ingestAuth.set(domain, { key: `${STREAM_KEY}-publish`, srtPassphrase: "srt-passphrase-1" });
-    expect(set).toMatchObject({ domain, enabled: true, srtPassphraseSet: true });
+    expect(await client.ingestAuth.get(domain)).toEqual({ domain, enabled: false, srtPassphraseSet: false, playKeySet: false, updatedAt: null });
+    const set = await client.ingestAuth.set(domain, { key: `${STREAM_KEY}-publish`, srtPassphrase: "srt-passphrase-1", playKey: `${STREAM_KEY}-play` });
+    expect(set).toMatchObject({ domain, enabled: true, srtPassphraseSet: true, playKeySet: true });
     expect(JSON.stringify(await client.ingestAuth.get(domain))).not.toContain(STREAM_KEY);
 
     const short = await client.ingestAuth.set(domain, { key: STREAM_KEY.slice(0, 10) }).catch((e: unknown) => e);
@@ -215,9 +215,9 @@ describe("SDK against the real service", () => {
 
   it("ingest settings: the defaults for a new domain, then set and read back", async () => {
     const domain = "settings.example.com";
-    expect(await client.ingestSettings.get(domain)).toEqual({ domain, publisherTakeover: false, updatedAt: null });
+    expect(await client.ingestSettings.get(domain)).toEqual({ domain, publisherTakeover: false, openPlayback: false, updatedAt: null });
     const set = await client.ingestSettings.set(domain, { publisherTakeover: true });
-    expect(set).toMatchObject({ domain, publisherTakeover: true });
+    expect(set).toMatchObject({ domain, publisherTakeover: true, openPlayback: false });
     expect(await client.ingestSettings.get(domain)).toEqual(set);
     const bad = await client.ingestSettings.set(domain, { publisherTakeover: "yes" } as never).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(BadRequestError);

@@ -241,32 +241,34 @@ describe("relay status, relays, streams, ingest auth", () => {
   });
 
   it("ingestAuth: PUT, GET, DELETE", async () => {
-    const state = { domain: DOMAIN, enabled: true, srtPassphraseSet: true, updatedAt: "2026-11-01T09:00:00Z" };
+    const state = { domain: DOMAIN, enabled: true, srtPassphraseSet: true, playKeySet: true, updatedAt: "2026-11-01T09:00:00Z" };
+    const { playKeySet: _, ...fromOlderService } = state;
     const scope = api()
-      .put(`/v1/domains/${DOMAIN}/ingest-auth`, { key: "0123456789abcdefXYZ", srtPassphrase: "passphrase-1" })
+      .put(`/v1/domains/${DOMAIN}/ingest-auth`, { key: "0123456789abcdefXYZ", srtPassphrase: "passphrase-1", playKey: "play-key-0123456789" })
       .reply(200, state)
       .get(`/v1/domains/${DOMAIN}/ingest-auth`)
-      .reply(200, state)
+      .reply(200, fromOlderService)
       .delete(`/v1/domains/${DOMAIN}/ingest-auth`)
       .reply(204);
     const { client } = testClient();
-    expect(await client.ingestAuth.set(DOMAIN, { key: "0123456789abcdefXYZ", srtPassphrase: "passphrase-1" })).toEqual(state);
-    expect(await client.ingestAuth.get(DOMAIN)).toEqual(state);
+    expect(await client.ingestAuth.set(DOMAIN, { key: "0123456789abcdefXYZ", srtPassphrase: "passphrase-1", playKey: "play-key-0123456789" })).toEqual(state);
+    expect(await client.ingestAuth.get(DOMAIN)).toEqual({ ...state, playKeySet: false }); // a service before playback: no play key
     expect(await client.ingestAuth.delete(DOMAIN)).toBeUndefined();
     expect(scope.isDone()).toBe(true);
   });
 
   it("ingestSettings: PUT and GET, request options last", async () => {
-    const state = { domain: DOMAIN, publisherTakeover: true, updatedAt: "2026-11-01T09:00:00Z" };
+    const state = { domain: DOMAIN, publisherTakeover: true, openPlayback: true, updatedAt: "2026-11-01T09:00:00Z" };
     const scope = api()
-      .put(`/v1/domains/${DOMAIN}/ingest-settings`, { publisherTakeover: true })
+      .put(`/v1/domains/${DOMAIN}/ingest-settings`, { publisherTakeover: true, openPlayback: true })
       .reply(200, state)
       .get(`/v1/domains/${DOMAIN}/ingest-settings`)
       .matchHeader("x-trace", "t1")
       .reply(200, { domain: DOMAIN, publisherTakeover: false, updatedAt: null });
     const { client } = testClient();
-    expect(await client.ingestSettings.set(DOMAIN, { publisherTakeover: true })).toEqual(state);
-    expect(await client.ingestSettings.get(DOMAIN, { headers: { "x-trace": "t1" } })).toEqual({ domain: DOMAIN, publisherTakeover: false, updatedAt: null });
+    expect(await client.ingestSettings.set(DOMAIN, { publisherTakeover: true, openPlayback: true })).toEqual(state);
+    // A service before playback does not say openPlayback: it had none.
+    expect(await client.ingestSettings.get(DOMAIN, { headers: { "x-trace": "t1" } })).toEqual({ domain: DOMAIN, publisherTakeover: false, openPlayback: false, updatedAt: null });
     expect(scope.isDone()).toBe(true);
   });
 });

@@ -50,7 +50,7 @@ export function claimPlayerSlot(deps: PlayerDeps, stream: LiveStream, protocol: 
         ticket.release();
         return true;
       };
-      unsubscribe = openFeed(stream, `player:${protocol}`, output, (reason) => {
+      unsubscribe = openFeed(stream, container, `player:${protocol}`, output, (reason) => {
         if (!finish()) return false;
         if (reason === "overflow") deps.onDropped?.(protocol);
         return true;
@@ -62,10 +62,10 @@ export function claimPlayerSlot(deps: PlayerDeps, stream: LiveStream, protocol: 
 }
 
 /**
- * Subscribes an output to the hub's stream (its container as canRead allows). `closing` runs
- * first when the hub closes the reader; the output is ended only when it returns true.
+ * Subscribes an output to the hub's stream in `container` (see canRead). `closing` runs first
+ * when the hub closes the reader; the output is ended only when it returns true.
  */
-export function openFeed(stream: LiveStream, name: string, output: PlayerOutput, closing: (reason: "ended" | "overflow") => boolean = () => true): () => void {
+export function openFeed(stream: LiveStream, container: ReadContainer, name: string, output: PlayerOutput, closing: (reason: "ended" | "overflow") => boolean = () => true): () => void {
   const subscriber: Subscriber = {
     name,
     write: (chunk) => output.write(chunk),
@@ -74,6 +74,7 @@ export function openFeed(stream: LiveStream, name: string, output: PlayerOutput,
       if (closing(reason)) output.end(reason);
     },
   };
+  if (!canRead(stream, container)) throw new Error(`stream cannot be read as ${container}`);
   return stream.subscribe(subscriber);
 }
 
