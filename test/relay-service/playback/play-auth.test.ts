@@ -58,11 +58,11 @@ describe("playback authorisation", () => {
     const none = await get(flv(SIGNED, "cam"));
     expect(none.status).toBe(401);
     expect(none.headers.get("access-control-allow-origin")).toBe("*");
-    expect((await none.json()).error.code).toBe("Unauthorized");
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe("Unauthorized");
     expect((await get(flv(SIGNED, "cam"), { authorization: "Bearer wrong-token-0123456789" })).status).toBe(401);
     const bad = await get(flv(SIGNED, "cam", sign("cam", "another-key-0123456789")));
     expect(bad.status).toBe(403);
-    expect((await bad.json()).error).toMatchObject({ code: "Forbidden", message: "auth_key mismatch" });
+    expect(((await bad.json()) as { error: unknown }).error).toMatchObject({ code: "Forbidden", message: "auth_key mismatch" });
     expect((await get(flv(SIGNED, "cam", sign("other")))).status).toBe(403); // signed for another stream
     expect((await get(flv(NOKEY, "cam", sign("cam")))).status).toBe(403);
     expect((await get(flv(SIGNED, "absent"), { authorization: `Bearer ${service.token}` })).status).toBe(404);
