@@ -144,18 +144,19 @@ export function storeContract(opts: ContractOptions): void {
     const [store] = await setup();
     const at = new Date().toISOString();
     expect(await store.getIngestAuth(DOMAIN)).toBeNull();
-    await store.setIngestAuth({ domain: DOMAIN, key: "signing-key-1", srtPassphrase: null, updatedAt: at });
-    await store.setIngestAuth({ domain: DOMAIN, key: "signing-key-2", srtPassphrase: "passphrase-123", updatedAt: at });
-    await store.setIngestAuth({ domain: "b.example.com", key: "k", srtPassphrase: null, updatedAt: at });
-    expect(await store.getIngestAuth(DOMAIN)).toEqual({ domain: DOMAIN, key: "signing-key-2", srtPassphrase: "passphrase-123", updatedAt: at });
+    await store.setIngestAuth({ domain: DOMAIN, key: "signing-key-1", srtPassphrase: null, playKey: "play-key-1", updatedAt: at });
+    await store.setIngestAuth({ domain: DOMAIN, key: "signing-key-2", srtPassphrase: "passphrase-123", playKey: null, updatedAt: at });
+    await store.setIngestAuth({ domain: "b.example.com", key: "k", srtPassphrase: null, playKey: "play-key-b", updatedAt: at });
+    expect(await store.getIngestAuth(DOMAIN)).toEqual({ domain: DOMAIN, key: "signing-key-2", srtPassphrase: "passphrase-123", playKey: null, updatedAt: at });
+    expect((await store.getIngestAuth("b.example.com"))?.playKey).toBe("play-key-b");
     expect((await store.listIngestAuth()).map((r) => r.domain)).toEqual(["b.example.com", DOMAIN]);
     expect(await store.deleteIngestAuth(DOMAIN)).toBe(true);
     expect(await store.deleteIngestAuth(DOMAIN)).toBe(false);
     expect(await store.getIngestSettings(DOMAIN)).toBeNull();
-    await store.setIngestSettings({ domain: DOMAIN, publisherTakeover: true, updatedAt: at });
-    expect(await store.getIngestSettings(DOMAIN)).toEqual({ domain: DOMAIN, publisherTakeover: true, updatedAt: at });
-    await store.setIngestSettings({ domain: DOMAIN, publisherTakeover: false, updatedAt: at });
-    expect(await store.listIngestSettings()).toEqual([{ domain: DOMAIN, publisherTakeover: false, updatedAt: at }]);
+    await store.setIngestSettings({ domain: DOMAIN, publisherTakeover: true, openPlayback: false, updatedAt: at });
+    expect(await store.getIngestSettings(DOMAIN)).toEqual({ domain: DOMAIN, publisherTakeover: true, openPlayback: false, updatedAt: at });
+    await store.setIngestSettings({ domain: DOMAIN, publisherTakeover: false, openPlayback: true, updatedAt: at });
+    expect(await store.listIngestSettings()).toEqual([{ domain: DOMAIN, publisherTakeover: false, openPlayback: true, updatedAt: at }]);
   });
 
   it("keeps transcode templates, snapshot and recording configs", async () => {
@@ -309,8 +310,8 @@ export function storeContract(opts: ContractOptions): void {
     expect((await create(a, "c")).kind).toBe("duplicate");
     await a.updateRelayTemplate(DOMAIN, id, (t) => ({ mode: t.mode, startTime: null, endTime: null, description: "x" }), new Date());
     await a.deleteRelayTemplate(DOMAIN, id);
-    await a.setIngestAuth({ domain: DOMAIN, key: "secret-signing-key", srtPassphrase: null, updatedAt: at });
-    await a.setIngestSettings({ domain: DOMAIN, publisherTakeover: true, updatedAt: at });
+    await a.setIngestAuth({ domain: DOMAIN, key: "secret-signing-key", srtPassphrase: null, playKey: null, updatedAt: at });
+    await a.setIngestSettings({ domain: DOMAIN, publisherTakeover: true, openPlayback: false, updatedAt: at });
     await a.setSnapshotConfig({ domain: DOMAIN, appName: "live", intervalSeconds: 5, keep: 2, updatedAt: at });
     await a.webhooks.putWebhook({ domain: DOMAIN, id: "w", url: "https://h.example.com", events: ["*"], secret: "whsec_secret", description: null, enabled: true, updatedAt: at }, 10);
     await a.outbox.appendEvent({ domain: DOMAIN, type: "stream.started", occurredAt: at, data: {} });
