@@ -41,7 +41,7 @@ describe("publisher takeover (ingest-settings)", () => {
   it("GET answers the defaults for a domain never configured; PUT validates its body and persists", async () => {
     const path = `/v1/domains/${FRESH}/ingest-settings`;
     expect(await call("GET", path)).toMatchObject({ status: 200, body: { domain: FRESH, publisherTakeover: false, updatedAt: null } });
-    for (const bad of [{}, { publisherTakeover: "yes" }, { publisherTakeover: 1 }, { publisherTakeover: true, extra: 1 }, null, []]) {
+    for (const bad of [{ publisherTakeover: "yes" }, { publisherTakeover: 1 }, { publisherTakeover: true, extra: 1 }, null, []]) {
       const res = await call("PUT", path, bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
     }
@@ -51,6 +51,9 @@ describe("publisher takeover (ingest-settings)", () => {
     expect(typeof put.body.updatedAt).toBe("string");
     expect((await call("GET", path)).body).toEqual(put.body);
     expect((await call("PUT", path, { publisherTakeover: false })).body.publisherTakeover).toBe(false);
+    // PUT replaces: a setting left out is off, so an empty body turns everything off.
+    expect((await call("PUT", path, { publisherTakeover: true })).body.publisherTakeover).toBe(true);
+    expect((await call("PUT", path, {})).body).toMatchObject({ publisherTakeover: false, openPlayback: false });
     expect((await call("PUT", `/v1/domains/-bad-/ingest-settings`, { publisherTakeover: true })).status).toBe(400);
   });
 
