@@ -4,8 +4,6 @@ import puppeteer, { type Browser } from "puppeteer-core";
 /** Debian's chromium (scripts/setup.sh installs it with the test packages). */
 export const CHROMIUM = process.env.LIVERELAY_TEST_CHROMIUM ?? "/usr/bin/chromium";
 
-export const hasChromium = () => fs.existsSync(CHROMIUM);
-
 /**
  * Headless Chromium for testing the console in a real browser. `--no-sandbox` only here, in the
  * test harness: CI runs the suite as root, and Chromium refuses to start its sandbox as root.
@@ -14,6 +12,7 @@ export const hasChromium = () => fs.existsSync(CHROMIUM);
  * the flag keeps a preview from waiting for a gesture.
  */
 export function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh --test (it installs Debian's chromium)`);
   return puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,

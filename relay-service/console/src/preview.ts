@@ -56,7 +56,7 @@ export class Preview {
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
       const status = data.response?.code;
-      this.show(`preview unavailable${status ? ` (HTTP ${status})` : ""}: ${data.details}; retrying`);
+      this.show(`preview unavailable${status ? ` (HTTP ${status})` : ""}: ${serviceReason(data.networkDetails) ?? data.details}; retrying`);
       hls.destroy();
       this.hls = null;
       this.retry = setTimeout(() => this.start(), RETRY_MS);
@@ -68,5 +68,16 @@ export class Preview {
   private show(text: string): void {
     setChildren(this.status, text);
     this.status.hidden = text === "";
+  }
+}
+
+/** The service's own error message, when the failed request was answered with one. */
+function serviceReason(details: unknown): string | undefined {
+  if (!(details instanceof XMLHttpRequest) || (details.responseType !== "" && details.responseType !== "text")) return undefined;
+  try {
+    const body = JSON.parse(details.responseText) as { error?: { message?: unknown } };
+    return typeof body.error?.message === "string" ? body.error.message : undefined;
+  } catch {
+    return undefined;
   }
 }
