@@ -16,13 +16,15 @@ export function registerWebhookMetrics(registry: client.Registry, deps: { store:
     labelNames: ["outcome"] as const,
     registers: [registry],
   });
-  const backlog = () => deps.store.webhookBacklog();
+  // While the store is unreachable the gauges keep their last value: /metrics still answers.
+  const backlog = () => deps.store.webhookBacklog().catch(() => null);
   new client.Gauge({
     name: "liverelay_events_outbox_backlog",
     help: "Events not yet delivered, summed over enabled webhooks",
     registers: [registry],
     async collect() {
-      this.set((await backlog()).events);
+      const b = await backlog();
+      if (b) this.set(b.events);
     },
   });
   new client.Gauge({
@@ -30,8 +32,8 @@ export function registerWebhookMetrics(registry: client.Registry, deps: { store:
     help: "Age of the oldest event an enabled webhook has not yet been delivered (0 when none)",
     registers: [registry],
     async collect() {
-      const oldest = (await backlog()).oldestOccurredAt;
-      this.set(oldest ? Math.max(0, (Date.now() - Date.parse(oldest)) / 1000) : 0);
+      const b = await backlog();
+      if (b) this.set(b.oldestOccurredAt ? Math.max(0, (Date.now() - Date.parse(b.oldestOccurredAt)) / 1000) : 0);
     },
   });
   new client.Gauge({

@@ -62,6 +62,9 @@ describe("the service on PostgreSQL (--store postgres://…)", () => {
     const during = await call("GET", "/v1/domains/crud.example.com/relay-templates");
     expect(during.status).toBe(503);
     expect(during.body.error.code).toBe("StoreUnavailable");
+    const metrics = await call("GET", "/metrics"); // answers from what the node has, store or not
+    expect(metrics.status).toBe(200);
+    expect(String(metrics.body)).toContain("liverelay_events_outbox_backlog");
     await restart;
     await until(async () => (await ready()) === 200);
     expect((await call("POST", "/v1/domains/after.example.com/relay-templates", template(1))).status).toBe(201);
