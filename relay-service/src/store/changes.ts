@@ -1,5 +1,3 @@
-import { EventEmitter } from "node:events";
-
 /** Which media-processing configuration a change touched. */
 export type MediaConfigKind = "transcode" | "snapshot" | "recording";
 
@@ -28,23 +26,34 @@ export interface StoreChanges {
   on(listener: (change: StoreChange) => void): () => void;
 }
 
-/** The emitting side, kept by the store that owns the feed. */
+/**
+ * The emitting side, kept by the store that owns the feed. A listener that throws is reported
+ * and the others are still told: the write has committed, and the PostgreSQL listener's socket
+ * handler must not see the error.
+ */
 export class ChangeFeed implements StoreChanges {
-  private readonly emitter = new EventEmitter<{ change: [StoreChange] }>();
+  private readonly listeners = new Set<(change: StoreChange) => void>();
 
-  constructor() {
-    this.emitter.setMaxListeners(0);
-  }
+  constructor(private readonly onListenerError: (err: unknown, change: StoreChange) => void = defaultReport) {}
 
   on(listener: (change: StoreChange) => void): () => void {
-    this.emitter.on("change", listener);
-    return () => this.emitter.off("change", listener);
+    const own = (change: StoreChange) => listener(change); // the same function may subscribe twice
+    this.listeners.add(own);
+    return () => this.listeners.delete(own);
   }
 
   emit(change: StoreChange): void {
-    this.emitter.emit("change", change);
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.onListenerError(err, change);
+      }
+    }
   }
 }
+
+const defaultReport = (err: unknown, change: StoreChange) => process.emitWarning(`a store change listener failed on ${change.kind}: ${(err as Error)?.message ?? String(err)}`);
 
 /** A change as one short line of JSON (a PostgreSQL NOTIFY payload), and back; null for anything else. */
 export const encodeChange = (change: StoreChange): string => JSON.stringify(change);

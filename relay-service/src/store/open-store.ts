@@ -15,7 +15,7 @@ export interface StoreChoice {
 
 /** Opens the configured store; a PostgreSQL one is migrated and listening for changes when this resolves. */
 export async function openStore(choice: StoreChoice, logger: Logger): Promise<Store> {
-  if (!choice.url) return new SqliteStore(path.join(choice.dataDir, "liverelay.db"));
+  if (!choice.url) return new SqliteStore(path.join(choice.dataDir, "liverelay.db"), logger.child({ component: "store" }));
   const shown = describeStoreUrl(choice.url);
   if (choice.urlOnCommandLine && urlHasPassword(choice.url)) {
     logger.warn({ store: shown }, "the --store URL holds a password, readable by every local user in the process list: use ~/.pgpass, PGPASSFILE or LIVERELAY_STORE instead");

@@ -303,11 +303,15 @@ export function storeContract(opts: ContractOptions): void {
     const [a, b] = await setup(2);
     const heard: StoreChange[] = [];
     const other: StoreChange[] = [];
+    const unsubscribe = a.changes.on(() => {
+      throw new Error("a broken listener"); // reported; the write stands and the others are told
+    });
     a.changes.on((c) => heard.push(c));
     b.changes.on((c) => other.push(c));
     const at = new Date().toISOString();
     const id = await createdId(a, "c");
     expect((await create(a, "c")).kind).toBe("duplicate");
+    unsubscribe();
     await a.updateRelayTemplate(DOMAIN, id, (t) => ({ mode: t.mode, startTime: null, endTime: null, description: "x" }), new Date());
     await a.deleteRelayTemplate(DOMAIN, id);
     await a.setIngestAuth({ domain: DOMAIN, key: "secret-signing-key", srtPassphrase: null, playKey: null, updatedAt: at });

@@ -28,7 +28,7 @@ type CreateCommand = { domain: string; fields: TemplateFields; maxPerDomain: num
  */
 export class PostgresStore implements Store {
   readonly kind = "postgres";
-  readonly changes = new ChangeFeed();
+  readonly changes: ChangeFeed;
   readonly outbox: PgOutbox;
   readonly webhooks: PgWebhooks;
   private readonly listener: PgChangeListener;
@@ -38,6 +38,7 @@ export class PostgresStore implements Store {
     private readonly db: PgDb,
     logger: Logger,
   ) {
+    this.changes = new ChangeFeed((err, change) => logger.error({ err, change: change.kind }, "a store change listener failed"));
     this.outbox = new PgOutbox(db, this.changes, logger);
     this.webhooks = new PgWebhooks(db);
     this.listener = new PgChangeListener(db.url, this.changes, logger);

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import type { Logger } from "pino";
 import type { RecordingConfig, RelayTemplate, SnapshotConfig, TranscodeTemplate } from "@liverelay/api";
 import type { CreateTemplateResult, IdempotencyClaim, IngestAuthRecord, IngestSettingsRecord, Store, TemplateChange, TemplateFields, TemplateFilter, TemplatePage } from "../store";
 import type { RecordingEnd, RecordingFilter, RecordingPage, RecordingRecord, TranscodeSpec } from "../media";
@@ -29,9 +30,10 @@ export class SqliteStore implements Store {
   readonly outbox: SqliteOutbox;
   readonly webhooks: SqliteWebhooks;
   /** Told right after each committing write, in this process (there is no other writer). */
-  readonly changes = new ChangeFeed();
+  readonly changes: ChangeFeed;
 
-  constructor(file: string) {
+  constructor(file: string, logger?: Logger) {
+    this.changes = new ChangeFeed(logger ? (err, change) => logger.error({ err, change: change.kind }, "a store change listener failed") : undefined);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
