@@ -35,7 +35,8 @@ export class PostgresStore implements Store {
   private open = true;
 
   private constructor(
-    private readonly db: PgDb,
+    /** The pool, for the parts of the store kept in their own files beside this one (the cluster tables). */
+    readonly db: PgDb,
     logger: Logger,
   ) {
     this.changes = new ChangeFeed((err, change) => logger.error({ err, change: change.kind }, "a store change listener failed"));

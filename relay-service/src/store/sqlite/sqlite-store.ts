@@ -24,7 +24,8 @@ const isoSeconds = (d: Date) => d.toISOString();
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
-  private readonly db: Database.Database;
+  /** The connection, for the parts of the store kept in their own files beside this one (the cluster tables). */
+  readonly db: Database.Database;
   private open = true;
   private readonly statements = new Map<string, Database.Statement>();
   readonly outbox: SqliteOutbox;
