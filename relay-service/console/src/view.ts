@@ -75,7 +75,7 @@ class DomainSection {
         this.cards.delete(id);
       }
     }
-    const cards = streams.map((stream) => {
+    const cards = [...streams].sort((a, b) => streamId(a).localeCompare(streamId(b))).map((stream) => {
       const id = streamId(stream);
       let card = this.cards.get(id);
       if (!card) this.cards.set(id, (card = new StreamCard(this.domain, stream, this.api)));
@@ -130,7 +130,7 @@ const relayRows = (templates: RelayTemplate[], statusOf: Map<string, RelayStatus
   templates.map((template) => ({ template, status: statusOf.get(template.id) }));
 
 function relayTable(rows: RelayRow[], withStream: boolean): HTMLTableElement {
-  const head = ["destination", ...(withStream ? ["stream"] : []), "state", "bitrate", "fps", "restarts", "last error"];
+  const head = ["destination", ...(withStream ? ["stream"] : []), "state", "bitrate", "fps", "restarts"];
   const table = el("table", { className: "relay-table" }, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", {}, h)))));
   const body = el("tbody");
   for (const { template, status } of rows) {
@@ -146,9 +146,14 @@ function relayTable(rows: RelayRow[], withStream: boolean): HTMLTableElement {
         el("td", {}, status ? `${status.bitrateKbps} kbit/s` : ""),
         el("td", {}, status ? String(status.fps) : ""),
         el("td", {}, status ? String(status.restarts) : ""),
-        el("td", { className: "last-error" }, error ? `${error.code}: ${error.message} (${time(error.at)})` : ""),
       ),
     );
+    // The last error gets a row of its own: messages are long, and a column would squeeze them.
+    if (error) {
+      const cell = el("td", { className: "last-error" }, `${error.code}: ${error.message} (${time(error.at)})`);
+      cell.colSpan = head.length;
+      body.appendChild(el("tr", { className: "error-row", dataset: { templateId: template.id } }, cell));
+    }
   }
   table.appendChild(body);
   return table;

@@ -78,6 +78,8 @@ describe("operator console in headless Chromium", () => {
     const row = await page.$eval(`${stream} .relay-table tbody tr`, (tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent));
     expect(row[0]).toBe("rtmp://127.0.0.1:9"); // never the stream key
     expect(["retrying", "error"]).toContain(row[1]);
+    expect(row[2]).toMatch(/^\d+(\.\d+)? kbit\/s$/);
+    expect(await text(page, `${stream} .last-error`)).toMatch(/^ConnectionRefused: rtmp:\/\/127\.0\.0\.1:9\/sink\/\*\*\*/); // redacted by the service
     // The description (API data with markup) is text, not HTML.
     expect(await page.$("#injected")).toBeNull();
     expect(await page.$eval(`${stream} .relay-table td[title]`, (td) => td.getAttribute("title"))).toBe(INJECTED);
