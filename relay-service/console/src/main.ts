@@ -79,8 +79,14 @@ async function refresh(): Promise<void> {
   if (session === current) current.timer = setTimeout(() => void refresh(), REFRESH_MS);
 }
 
+/** A domain's streams and relays; what its summary says it has none of is not asked for (many idle domains stay cheap). */
 async function readDomain(api: ConsoleApi, summary: DomainData["summary"]): Promise<DomainData> {
-  const [streams, relays, templates] = await Promise.all([api.streams(summary.domain), api.relays(summary.domain), api.templates(summary.domain)]);
+  const none = Promise.resolve({ items: [] });
+  const [streams, relays, templates] = await Promise.all([
+    summary.liveStreams > 0 ? api.streams(summary.domain) : none,
+    summary.relayTemplates > 0 ? api.relays(summary.domain) : none,
+    summary.relayTemplates > 0 ? api.templates(summary.domain) : Promise.resolve([]),
+  ]);
   return { summary, streams: streams.items, relays: relays.items, templates };
 }
 
