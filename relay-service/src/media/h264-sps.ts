@@ -1,6 +1,7 @@
 // The picture size of an H.264 stream, from its sequence parameter set (ITU-T H.264 7.3.2.1.1),
 // for the streams API. Only the fields before the size and cropping are walked; the VUI is not.
 import { PesPrefix, nalHeaderOffsets } from "./mpegts";
+import { unescapeRbsp } from "./nal";
 
 export interface PictureSize {
   width: number;
@@ -39,25 +40,10 @@ class BitReader {
   }
 }
 
-/** The NAL payload without emulation-prevention bytes (00 00 03 → 00 00). */
-function rbsp(nal: Buffer): Buffer {
-  const out: number[] = [];
-  let zeros = 0;
-  for (const byte of nal) {
-    if (zeros >= 2 && byte === 3) {
-      zeros = 0;
-      continue;
-    }
-    out.push(byte);
-    zeros = byte === 0 ? zeros + 1 : 0;
-  }
-  return Buffer.from(out);
-}
-
 /** Width and height (after cropping) from an SPS NAL unit (header byte included); null if malformed. */
 export function spsPictureSize(nal: Buffer): PictureSize | null {
   try {
-    return readSps(new BitReader(rbsp(nal.subarray(1))));
+    return readSps(new BitReader(unescapeRbsp(nal.subarray(1))));
   } catch {
     return null;
   }
