@@ -1,9 +1,19 @@
 import type { FlvTagType } from "../media/flv";
+import { FlvFrameDemuxer } from "../media/flv-frames";
+import type { MediaFrame } from "../media/frame";
+import { TsFrameDemuxer } from "../media/ts-demux";
 import { FlvGopCache } from "./flv-gop-cache";
+import { FrameGopCache, type StreamTracks } from "./frame-gop-cache";
+import { FlvFrameOutput, TsFrameOutput, type FrameOutput } from "./frame-outputs";
+import { ReaderSet } from "./readers";
 import type { Subscriber } from "./subscriber";
 import { TsGopCache } from "./ts-gop-cache";
 
+export { MAX_SUBSCRIBER_QUEUE_BYTES } from "./readers";
+
 export type IngestProtocol = "rtmp" | "srt";
+/** The byte streams readers can ask for: FLV (RTMP, HTTP-FLV) or MPEG-TS (SRT, HLS). */
+export type Container = "flv" | "mpegts";
 
 export interface StreamKey {
   domain: string;
@@ -13,24 +23,32 @@ export interface StreamKey {
 
 export const streamKeyString = (k: StreamKey) => `${k.domain}/${k.appName}/${k.streamName}`;
 
-/** A reader whose queue grows past this is dropped (≈ 13 s of a 2.5 Mbit/s stream). */
-export const MAX_SUBSCRIBER_QUEUE_BYTES = 4 * 1024 * 1024;
-const BITRATE_WINDOW_MS = 5_000;
-
-interface Pending {
-  subscriber: Subscriber;
+export interface SubscribeOptions {
+  /** The container to read; by default the publisher's own (FLV for RTMP, MPEG-TS for SRT). */
+  container?: Container;
 }
 
+const BITRATE_WINDOW_MS = 5_000;
+
 /**
- * One live stream in the hub: its media facts, the GOP cache new readers start from, and
- * its readers. Written by exactly one publisher (an RTMP or SRT session).
+ * One live stream in the hub: its media facts, the caches new readers start from, and its
+ * readers. Written by exactly one publisher (an RTMP or SRT session).
+ *
+ * The publisher's container is passed through as it came (byte for byte, every stream it
+ * carries), and is also demuxed into frames: tracks and a GOP of access units. Readers of the
+ * other container are served from those frames by one muxer per stream, made when the first
+ * such reader arrives and dropped with the last, so a stream nobody converts pays only the
+ * demux.
  */
 export class LiveStream {
   readonly startedAt = new Date();
-  private readonly subscribers = new Set<Subscriber>();
-  private readonly pending = new Set<Pending>();
-  /** RTMP streams are FLV to their readers, SRT streams MPEG-TS: each has its own start cache. */
-  private readonly gop: FlvGopCache | TsGopCache;
+  /** The publisher's container, as received: FLV tags for RTMP, MPEG-TS packets for SRT. */
+  private readonly native: FlvGopCache | TsGopCache;
+  private readonly nativeReaders: ReaderSet;
+  private readonly frames = new FrameGopCache();
+  private readonly flvDemuxer?: FlvFrameDemuxer;
+  private readonly tsDemuxer?: TsFrameDemuxer;
+  private converted?: { output: FrameOutput; readers: ReaderSet };
   private ended = false;
   private hangUpPublisher: () => void = () => {};
   private bytesIn = 0;
@@ -41,41 +59,60 @@ export class LiveStream {
     readonly protocol: IngestProtocol,
     private readonly onOverflow: (s: Subscriber) => void = () => {},
   ) {
-    this.gop = protocol === "srt" ? new TsGopCache() : new FlvGopCache();
+    if (protocol === "srt") {
+      this.native = new TsGopCache();
+      this.tsDemuxer = new TsFrameDemuxer((frame) => this.onFrame(frame));
+    } else {
+      this.native = new FlvGopCache();
+      this.flvDemuxer = new FlvFrameDemuxer();
+    }
+    this.nativeReaders = new ReaderSet(this.native, onOverflow);
   }
 
-  /** The container readers receive: FLV for RTMP ingest, MPEG-TS for SRT (ffmpeg's `-f` for its input). */
-  get container(): "flv" | "mpegts" {
+  /** The publisher's container (ffmpeg's `-f` for a reader that takes the default). */
+  get container(): Container {
     return this.protocol === "srt" ? "mpegts" : "flv";
+  }
+
+  /** The stream's current tracks (codec and configuration), as demuxed from the publisher's container. */
+  get tracks(): Readonly<StreamTracks> {
+    return this.frames.tracks;
   }
 
   /** RTMP ingest: one FLV tag body. */
   pushFlvTag(type: FlvTagType, timestamp: number, payload: Buffer): void {
-    if (this.ended || !(this.gop instanceof FlvGopCache)) return;
+    if (this.ended || !(this.native instanceof FlvGopCache)) return;
     this.countIn(payload.length);
-    this.broadcast(this.gop.add(type, timestamp, payload));
+    this.nativeReaders.broadcast(this.native.add(type, timestamp, payload));
+    const frame = this.flvDemuxer!.push(type, timestamp, payload);
+    if (frame) this.onFrame(frame);
   }
 
   /** SRT ingest: MPEG-TS bytes as received (need not be packet-aligned); readers get whole packets. */
   pushTs(chunk: Buffer): void {
-    if (this.ended || !(this.gop instanceof TsGopCache)) return;
+    if (this.ended || !(this.native instanceof TsGopCache)) return;
     this.countIn(chunk.length);
-    const packets = this.gop.add(chunk);
-    if (packets.length > 0) this.broadcast(packets);
+    const packets = this.native.add(chunk);
+    if (packets.length === 0) return;
+    this.nativeReaders.broadcast(packets);
+    this.tsDemuxer!.push(packets);
   }
 
-  /** Adds a reader; it gets the cached start (headers + GOP) then every new tag. */
-  subscribe(subscriber: Subscriber): () => void {
+  /**
+   * Adds a reader of `opts.container` (default: the publisher's): it gets the cached start
+   * (headers + GOP) then every new chunk. Returns the unsubscribe function.
+   */
+  subscribe(subscriber: Subscriber, opts: SubscribeOptions = {}): () => void {
     if (this.ended) {
       subscriber.close("ended");
       return () => {};
     }
-    const entry = { subscriber };
-    if (this.gop.joinable) this.admit(subscriber);
-    else this.pending.add(entry);
+    if ((opts.container ?? this.container) === this.container) return this.nativeReaders.add(subscriber);
+    const converted = this.convertedOutput();
+    const remove = converted.readers.add(subscriber);
     return () => {
-      this.pending.delete(entry);
-      this.subscribers.delete(subscriber);
+      remove();
+      if (this.converted === converted && converted.readers.size === 0) this.converted = undefined; // nobody left to mux for
     };
   }
 
@@ -96,10 +133,9 @@ export class LiveStream {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const s of this.subscribers) s.close("ended");
-    for (const p of this.pending) p.subscriber.close("ended");
-    this.subscribers.clear();
-    this.pending.clear();
+    this.nativeReaders.closeAll();
+    this.converted?.readers.closeAll();
+    this.converted = undefined;
   }
 
   get isLive(): boolean {
@@ -107,7 +143,7 @@ export class LiveStream {
   }
 
   get subscriberCount(): number {
-    return this.subscribers.size + this.pending.size;
+    return this.nativeReaders.size + (this.converted?.readers.size ?? 0);
   }
 
   /** Media facts for the streams API: from onMetaData (RTMP) or the PMT (SRT). */
@@ -116,7 +152,7 @@ export class LiveStream {
       appName: this.key.appName,
       streamName: this.key.streamName,
       protocol: this.protocol,
-      ...this.gop.mediaInfo(),
+      ...this.native.mediaInfo(),
       bitrateKbps: this.bitrateKbps(),
       startedAt: this.startedAt.toISOString(),
     };
@@ -143,29 +179,18 @@ export class LiveStream {
     else this.window.push({ at: now, bytes });
   }
 
-  private broadcast(chunk: Buffer) {
-    for (const s of this.subscribers) this.deliver(s, chunk);
-    if (this.pending.size > 0 && this.gop.joinable) this.admitPending();
+  /** The other container's muxer, fed from the cached GOP first so its first reader starts at once. */
+  private convertedOutput(): { output: FrameOutput; readers: ReaderSet } {
+    if (this.converted) return this.converted;
+    const output = this.container === "flv" ? new TsFrameOutput() : new FlvFrameOutput();
+    this.converted = { output, readers: new ReaderSet(output.cache, this.onOverflow) };
+    for (const frame of this.frames.frames()) output.push(frame, this.frames.tracks);
+    return this.converted;
   }
 
-  private admit(subscriber: Subscriber) {
-    this.subscribers.add(subscriber);
-    for (const chunk of this.gop.snapshot()) this.deliver(subscriber, chunk);
-  }
-
-  private admitPending() {
-    for (const p of this.pending) this.admit(p.subscriber);
-    this.pending.clear();
-  }
-
-  private deliver(subscriber: Subscriber, chunk: Buffer) {
-    if (!this.subscribers.has(subscriber)) return;
-    if (subscriber.queuedBytes() > MAX_SUBSCRIBER_QUEUE_BYTES) {
-      this.subscribers.delete(subscriber);
-      subscriber.close("overflow");
-      this.onOverflow(subscriber);
-      return;
-    }
-    subscriber.write(chunk);
+  private onFrame(frame: MediaFrame): void {
+    this.frames.add(frame);
+    if (!this.converted) return;
+    for (const chunk of this.converted.output.push(frame, this.frames.tracks)) this.converted.readers.broadcast(chunk);
   }
 }
