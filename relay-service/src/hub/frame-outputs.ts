@@ -12,8 +12,11 @@ import { TsGopCache } from "./ts-gop-cache";
  */
 export interface FrameOutput {
   readonly cache: FlvGopCache | TsGopCache;
-  /** The bytes to broadcast for one frame (none while it cannot be muxed yet). */
-  push(frame: MediaFrame, tracks: StreamTracks): Buffer[];
+  /**
+   * Muxes one frame: each chunk is added to the cache and then handed to `emit`, one at a time,
+   * so a reader admitted on one chunk (its snapshot ending with it) does not get it twice.
+   */
+  push(frame: MediaFrame, tracks: StreamTracks, emit: (chunk: Buffer) => void): void;
 }
 
 /** FLV from frames: onMetaData and sequence headers whenever a track starts or changes, then one tag per frame. */
@@ -21,18 +24,16 @@ export class FlvFrameOutput implements FrameOutput {
   readonly cache = new FlvGopCache();
   private readonly sent: StreamTracks = {};
 
-  push(frame: MediaFrame, tracks: StreamTracks): Buffer[] {
-    const out: Buffer[] = [];
+  push(frame: MediaFrame, tracks: StreamTracks, emit: (chunk: Buffer) => void): void {
     const kind = frame.track.kind;
     if (this.sent[kind] !== frame.track) {
-      if (!this.sent[kind]) out.push(this.cache.add(18, 0, flvOnMetaData(tracks)));
+      if (!this.sent[kind]) emit(this.cache.add(18, 0, flvOnMetaData(tracks)));
       this.sent[kind] = frame.track;
       const header = flvSequenceHeader(frame.track, ticksToMs(frame.dts));
-      out.push(this.cache.add(header.type, header.timestamp, header.payload));
+      emit(this.cache.add(header.type, header.timestamp, header.payload));
     }
     const tag = flvFrameTag(frame);
-    out.push(this.cache.add(tag.type, tag.timestamp, tag.payload));
-    return out;
+    emit(this.cache.add(tag.type, tag.timestamp, tag.payload));
   }
 }
 
@@ -41,8 +42,8 @@ export class TsFrameOutput implements FrameOutput {
   readonly cache = new TsGopCache();
   private readonly muxer = new TsMuxer();
 
-  push(frame: MediaFrame, tracks: StreamTracks): Buffer[] {
+  push(frame: MediaFrame, tracks: StreamTracks, emit: (chunk: Buffer) => void): void {
     const packets = this.cache.add(this.muxer.mux(frame, tracks as { video?: Track; audio?: Track }));
-    return packets.length > 0 ? [packets] : [];
+    if (packets.length > 0) emit(packets);
   }
 }

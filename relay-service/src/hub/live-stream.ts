@@ -184,13 +184,14 @@ export class LiveStream {
     if (this.converted) return this.converted;
     const output = this.container === "flv" ? new TsFrameOutput() : new FlvFrameOutput();
     this.converted = { output, readers: new ReaderSet(output.cache, this.onOverflow) };
-    for (const frame of this.frames.frames()) output.push(frame, this.frames.tracks);
+    for (const frame of this.frames.frames()) output.push(frame, this.frames.tracks, () => {});
     return this.converted;
   }
 
   private onFrame(frame: MediaFrame): void {
     this.frames.add(frame);
     if (!this.converted) return;
-    for (const chunk of this.converted.output.push(frame, this.frames.tracks)) this.converted.readers.broadcast(chunk);
+    const readers = this.converted.readers;
+    this.converted.output.push(frame, this.frames.tracks, (chunk) => readers.broadcast(chunk));
   }
 }

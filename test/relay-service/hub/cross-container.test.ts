@@ -37,6 +37,14 @@ async function fixture(name: string, format: "flv" | "mpegts"): Promise<Buffer> 
   return readFileSync(file);
 }
 
+const isIncreasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]);
+
+/** Video packet timestamps of a file, in file order. */
+async function packetDts(file: string): Promise<number[]> {
+  const r = await runProcess("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts", "-of", "csv=p=0", file]);
+  return r.stdout.split("\n").map((l) => l.replace(/,+$/, "").trim()).filter((l) => /^-?\d+$/.test(l)).map(Number);
+}
+
 const key = { domain: "d.example.com", appName: "live", streamName: "s" };
 
 /** Feeds an FLV file to an RTMP-published stream tag by tag; `at(n)` runs before tag n. */
@@ -88,7 +96,9 @@ describe("cross-container readers", () => {
     const stream = new LiveStream(key, "srt");
     const reader = new Collector();
     const native = new Collector("native");
+    const fromStart = new Collector("from-start"); // waits for the first keyframe, then gets each tag once
     stream.subscribe(native);
+    stream.subscribe(fromStart, { container: "flv" });
     const joinAt = Math.floor(ts.length / 3000) * 1000; // a third in: mid-GOP
     for (let at = 0; at < ts.length; at += 1000) {
       if (at === joinAt) stream.subscribe(reader, { container: "flv" });
@@ -100,6 +110,10 @@ describe("cross-container readers", () => {
     const file = path.join(dir, "srt-as.flv");
     writeFileSync(file, Buffer.concat(reader.chunks));
     await expectDecodable(file, 30);
+    const fromStartFile = path.join(dir, "srt-as-from-start.flv");
+    writeFileSync(fromStartFile, Buffer.concat(fromStart.chunks));
+    await expectDecodable(fromStartFile, 85); // the last access unit waits for a next PES that never comes
+    expect(isIncreasing(await packetDts(fromStartFile))).toBe(true);
     // The native reader still gets the publisher's packets untouched: PAT, PMT, then the file from its first keyframe on.
     const nativeBytes = Buffer.concat(native.chunks).subarray(2 * 188);
     expect(nativeBytes.equals(ts.subarray(ts.length - nativeBytes.length))).toBe(true);
