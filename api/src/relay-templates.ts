@@ -10,6 +10,11 @@ export type RelayMode = z.infer<typeof RelayMode>;
 
 const Description = z.string().max(1024, "description must be at most 1024 characters");
 
+const ProtocolConversion = z.boolean().meta({
+  description:
+    "Relay to a destination whose protocol differs from the ingest's (SRT ingest to rtmp:// or rtmps://, RTMP ingest to srt://), converting the container (FLV ↔ MPEG-TS; H.264, HEVC and AAC). Off: such a relay is `error/ProtocolMismatch`.",
+});
+
 export interface RelayWindow {
   mode: RelayMode;
   startTime?: string | null;
@@ -57,6 +62,7 @@ export const RelayTemplateCreate = z
     startTime: Timestamp.nullish(),
     endTime: Timestamp.nullish(),
     description: Description.nullish(),
+    protocolConversion: ProtocolConversion.optional(),
   })
   .superRefine(addWindowIssues)
   .meta({
@@ -79,10 +85,11 @@ export const RelayTemplatePatch = z
     startTime: Timestamp.nullish(),
     endTime: Timestamp.nullish(),
     description: Description.nullish(),
+    protocolConversion: ProtocolConversion.optional(),
   })
   .meta({
     id: "RelayTemplatePatch",
-    description: `Only the schedule and description may change; the identity fields are immutable. The template as patched must follow the window rules: ${WINDOW_RULES}`,
+    description: `Only the schedule, description and protocolConversion may change; the identity fields are immutable. The template as patched must follow the window rules: ${WINDOW_RULES}`,
     "x-window-rules": ["startTime < endTime", "endTime - startTime < 7 days", "endTime > now (when a time changes)"],
   });
 export type RelayTemplatePatch = z.input<typeof RelayTemplatePatch>;
@@ -98,6 +105,8 @@ export const RelayTemplate = z
     startTime: z.string().nullable(),
     endTime: z.string().nullable(),
     description: z.string().nullable(),
+    // A default, so a client reading an older service (or a store row from before it) still parses.
+    protocolConversion: z.boolean().default(false),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

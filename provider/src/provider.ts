@@ -40,6 +40,8 @@ export interface RelayTemplateInputs {
   endTime?: string;
   /** Free text, at most 1024 characters. Updated in place. */
   description?: string;
+  /** Relay across protocols (SRT ingest → rtmp(s) destination, RTMP ingest → srt), converting the container; default false. Updated in place. */
+  protocolConversion?: boolean;
   /**
    * Take over an existing template with the same domain, appName, streamName and
    * destinationUrl instead of failing with 409 Conflict. Only consulted at create.
@@ -66,10 +68,10 @@ export interface ProviderInputs extends RelayTemplateInputs {
 }
 
 const IDENTITY_FIELDS = ["domain", "appName", "streamName", "destinationUrl"] as const;
-const MUTABLE_FIELDS = ["mode", "startTime", "endTime", "description"] as const;
+const MUTABLE_FIELDS = ["mode", "startTime", "endTime", "description", "protocolConversion"] as const;
 /** Inputs whose values must never reach a diagnostic. */
 const SECRET_INPUTS = ["destinationUrl"];
-const TEMPLATE_FIELDS = ["appName", "streamName", "destinationUrl", "mode", "startTime", "endTime", "description"] as const;
+const TEMPLATE_FIELDS = ["appName", "streamName", "destinationUrl", "mode", "startTime", "endTime", "description", "protocolConversion"] as const;
 /** Inputs the provider keeps in the outputs too, so that `read` can give the inputs back. */
 const HIDDEN_INPUTS = ["endpoint", "__idempotencyKey", "__keepsIdentity", "__createFirst", "__replaceOnChanges", "adopt"] as const;
 
@@ -83,6 +85,7 @@ function canonical(v: unknown): unknown {
 function same(field: string, a: unknown, b: unknown): boolean {
   if (!present(a) && !present(b)) return true;
   if (field === "startTime" || field === "endTime") return canonical(a) === canonical(b);
+  if (field === "protocolConversion") return (a === true) === (b === true); // absent is the service's false
   return a === b;
 }
 
@@ -101,6 +104,7 @@ function outputsOf(t: ApiTemplate, p: Partial<ProviderInputs>): RelayTemplateOut
   if (t.startTime !== null) outs.startTime = t.startTime;
   if (t.endTime !== null) outs.endTime = t.endTime;
   if (t.description !== null) outs.description = t.description;
+  if (t.protocolConversion) outs.protocolConversion = true;
   const hidden = outs as unknown as Record<string, unknown>;
   for (const f of HIDDEN_INPUTS) if (present(p[f]) && !isUnknown(p[f])) hidden[f] = p[f];
   return outs;
@@ -116,6 +120,7 @@ function createBody(news: ProviderInputs) {
     ...(present(news.startTime) ? { startTime: news.startTime } : {}),
     ...(present(news.endTime) ? { endTime: news.endTime } : {}),
     ...(present(news.description) ? { description: news.description } : {}),
+    ...(news.protocolConversion === true ? { protocolConversion: true } : {}),
   };
 }
 
@@ -126,6 +131,7 @@ function patchBody(news: ProviderInputs) {
     startTime: present(news.startTime) ? news.startTime! : null,
     endTime: present(news.endTime) ? news.endTime! : null,
     description: present(news.description) ? news.description! : null,
+    protocolConversion: news.protocolConversion === true,
   };
 }
 

@@ -28,6 +28,12 @@ export interface RelayTemplateArgs {
   /** Free text, at most 1024 characters. */
   description?: pulumi.Input<string>;
   /**
+   * Relay across protocols: an SRT-ingested stream to an `rtmp://`/`rtmps://` destination or an
+   * RTMP-ingested one to `srt://`, the service converting the container (H.264, HEVC, AAC). Off
+   * (the default), such a relay is refused with `ProtocolMismatch`. Updated in place.
+   */
+  protocolConversion?: pulumi.Input<boolean>;
+  /**
    * When the service already has a template with the same domain, appName, streamName and
    * destinationUrl, take it over (its schedule and description become the declared ones)
    * instead of failing with 409 Conflict. Only consulted when the resource is created.
@@ -69,6 +75,7 @@ export class RelayTemplate extends LiveRelayResource {
   public declare readonly startTime: pulumi.Output<string | undefined>;
   public declare readonly endTime: pulumi.Output<string | undefined>;
   public declare readonly description: pulumi.Output<string | undefined>;
+  public declare readonly protocolConversion: pulumi.Output<boolean | undefined>;
   public declare readonly adopt: pulumi.Output<boolean | undefined>;
   /** The service the template lives on (`liverelay:endpoint` when it was created). */
   public declare readonly endpoint: pulumi.Output<string>;
@@ -108,6 +115,7 @@ export class RelayTemplate extends LiveRelayResource {
         startTime: args.startTime,
         endTime: args.endTime,
         description: args.description,
+        protocolConversion: args.protocolConversion,
         adopt: args.adopt,
         __idempotencyKey: idempotencyKey,
         // The engine applies replaceOnChanges only to the changed keys a provider reports, and dynamic

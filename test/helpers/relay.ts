@@ -4,6 +4,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { expect } from "vitest";
 
 /** A TCP port that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -143,4 +144,23 @@ export function pidsMatching(needle: string): number[] {
     }
   }
   return pids;
+}
+
+/** Video packet timestamps of a file, in file order. */
+export function videoTimestamps(file: string): number[] {
+  const res = spawnSync("ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "packet=dts", "-of", "csv=p=0", file], { encoding: "utf8" });
+  if (res.status !== 0) throw new Error(res.stderr);
+  // Lines look like "126000," (csv with the section's trailing separator), some blank in MPEG-TS.
+  return res.stdout.split("\n").map((l) => l.replace(/,+$/, "").trim()).filter((l) => /^-?\d+$/.test(l)).map(Number);
+}
+
+/** H.264 + AAC that decodes (every frame), at least `minSeconds` long, video timestamps strictly increasing. */
+export function expectDecodableMonotonic(file: string, minSeconds: number) {
+  const p = probe(file);
+  expect(codecs(p)).toEqual(["audio:aac", "video:h264"]);
+  expect(p.duration).toBeGreaterThan(minSeconds);
+  const frames = Number((p.streams.find((s) => s.codec_type === "video") as { nb_read_frames?: string }).nb_read_frames);
+  expect(frames).toBeGreaterThan(minSeconds * 20);
+  const ts = videoTimestamps(file);
+  for (let i = 1; i < ts.length; i++) expect(ts[i]).toBeGreaterThan(ts[i - 1]);
 }

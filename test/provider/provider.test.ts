@@ -166,6 +166,13 @@ describe("diff", () => {
     expect(await diff({ endTime: UNKNOWN })).toMatchObject({ changes: true, replaces: [] });
   });
 
+  it("protocolConversion updates in place; absent and false are the same (the service's default)", async () => {
+    expect(await diff({ protocolConversion: true })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
+    expect(await diff({ protocolConversion: false })).toMatchObject({ changes: false });
+    expect(await diff({}, olds({ protocolConversion: true }))).toMatchObject({ changes: true, replaces: [] });
+    expect((await check(inputs({ protocolConversion: "yes" as never }))).failures!.map((f) => f.property)).toEqual(["protocolConversion"]);
+  });
+
   it("identity fields replace", async () => {
     expect(await diff({ destinationUrl: dest("b") })).toEqual({ changes: true, replaces: ["destinationUrl"], deleteBeforeReplace: false });
     expect((await diff({ domain: "other.example.com", streamName: "k2" })).replaces).toEqual(["domain", "streamName"]);

@@ -21,6 +21,7 @@ export const template = (over: Record<string, unknown> = {}) => ({
   startTime: null,
   endTime: null,
   description: null,
+  protocolConversion: false,
   createdAt: "2026-11-01T09:00:00Z",
   updatedAt: "2026-11-01T09:00:00Z",
   ...over,

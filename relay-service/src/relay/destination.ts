@@ -1,10 +1,15 @@
 import { destinationScheme, parseSrtDestination, type DestinationScheme } from "@liverelay/api";
-import type { IngestProtocol } from "../hub/live-stream";
+import type { Container, IngestProtocol } from "../hub/live-stream";
 
-/** RTMP ingest relays to rtmp/rtmps; SRT ingest relays to srt. */
+/** RTMP ingest relays to rtmp/rtmps; SRT ingest relays to srt (unless the template converts). */
 export function protocolMatches(ingest: IngestProtocol, destinationUrl: string): boolean {
   const scheme: DestinationScheme = destinationScheme(destinationUrl);
   return ingest === "srt" ? scheme === "srt" : scheme === "rtmp" || scheme === "rtmps";
+}
+
+/** The container a destination's engine sends: FLV for rtmp:// and rtmps://, MPEG-TS for srt://. */
+export function destinationContainer(destinationUrl: string): Container {
+  return destinationScheme(destinationUrl) === "srt" ? "mpegts" : "flv";
 }
 
 /**

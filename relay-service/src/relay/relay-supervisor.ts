@@ -4,7 +4,7 @@ import type { StreamHub } from "../hub/stream-hub";
 import type { LiveStream } from "../hub/live-stream";
 import { Backoff } from "../supervisor/backoff";
 import { PacedQueue } from "../supervisor/paced-queue";
-import { protocolMatches } from "./destination";
+import { destinationContainer, protocolMatches } from "./destination";
 import { findRelayLoops, selfTargetParser, type SelfIngest } from "./relay-loops";
 import type { RelayEngine, RelayEngineFactory, RelayExit } from "./relay-engine";
 import { isActive } from "./schedule";
@@ -208,7 +208,7 @@ export class RelaySupervisor {
     }
     const stream = this.deps.hub.get(t);
     if (!stream) return { run: false, state: "waiting" };
-    if (!protocolMatches(stream.protocol, t.destinationUrl)) {
+    if (!protocolMatches(stream.protocol, t.destinationUrl) && !t.protocolConversion) {
       const wanted = stream.protocol === "srt" ? "srt" : "rtmp or rtmps";
       return { run: false, state: "error", code: "ProtocolMismatch", message: `the stream was ingested over ${stream.protocol}; its destination must be ${wanted}` };
     }
@@ -261,13 +261,15 @@ export class RelaySupervisor {
 
   private startEngine(relay: Relay, stream: LiveStream) {
     const t = relay.template;
-    const engine = this.deps.engineFactory({ templateId: t.id, destinationUrl: t.destinationUrl, inputFormat: stream.container });
+    // The hub muxes the destination's container (from the stream's frames when the ingest used the other one).
+    const container = destinationContainer(t.destinationUrl);
+    const engine = this.deps.engineFactory({ templateId: t.id, destinationUrl: t.destinationUrl, inputFormat: container });
     relay.engine = engine;
     relay.startedAt = Date.now();
     relay.retryAt = undefined;
     engine.onExit((exit) => this.onEngineExit(relay, engine, exit));
     engine.start();
-    relay.unsubscribe = stream.subscribe(engine);
+    relay.unsubscribe = stream.subscribe(engine, { container });
     this.setState(relay, "starting");
     this.log(relay).info("relay started");
   }

@@ -20,6 +20,7 @@ export interface TemplateRow {
   start_time: string | null;
   end_time: string | null;
   description: string | null;
+  protocol_conversion: number | boolean;
   created_at: string;
   updated_at: string;
 }
@@ -34,6 +35,7 @@ export const toTemplate = (r: TemplateRow): RelayTemplate => ({
   startTime: r.start_time,
   endTime: r.end_time,
   description: r.description,
+  protocolConversion: Boolean(r.protocol_conversion),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

@@ -13,6 +13,8 @@ export interface TemplateFields {
   startTime: string | null;
   endTime: string | null;
   description: string | null;
+  /** Relay across protocols (SRT ingest → RTMP destination and back), converting the container. */
+  protocolConversion: boolean;
 }
 
 export interface IdempotencyClaim {
@@ -60,8 +62,8 @@ export interface TemplatePage {
   lastId: string | null;
 }
 
-/** Schedule and description changes computed from the current template, inside the write transaction. */
-export type TemplateChange = (current: RelayTemplate) => Pick<TemplateFields, "mode" | "startTime" | "endTime" | "description">;
+/** Schedule, description and protocolConversion changes computed from the current template, inside the write transaction. */
+export type TemplateChange = (current: RelayTemplate) => Pick<TemplateFields, "mode" | "startTime" | "endTime" | "description" | "protocolConversion">;
 
 /**
  * Persistence behind one interface, so that a PostgreSQL store can replace the embedded

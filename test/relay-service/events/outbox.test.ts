@@ -16,6 +16,7 @@ const fields = (streamName: string) => ({
   startTime: null,
   endTime: null,
   description: null,
+  protocolConversion: false,
 });
 
 describe("outbox (SQLite)", () => {
@@ -36,7 +37,7 @@ describe("outbox (SQLite)", () => {
     const created = await store.createRelayTemplate({ domain: DOMAIN, fields: fields("a"), maxPerDomain: 10, now: new Date() });
     expect(created.kind).toBe("created");
     const id = created.kind === "created" ? created.template.id : "";
-    await store.updateRelayTemplate(DOMAIN, id, (t) => ({ mode: t.mode, startTime: null, endTime: null, description: "changed" }), new Date());
+    await store.updateRelayTemplate(DOMAIN, id, (t) => ({ mode: t.mode, startTime: null, endTime: null, description: "changed", protocolConversion: false }), new Date());
     await store.deleteRelayTemplate(DOMAIN, id);
     // A write that fails (duplicate) records nothing.
     await store.createRelayTemplate({ domain: DOMAIN, fields: fields("b"), maxPerDomain: 10, now: new Date() });

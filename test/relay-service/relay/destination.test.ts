@@ -24,7 +24,7 @@ describe("relay loops", () => {
   const self = { rtmpPort: 1935, host: "0.0.0.0", defaultDomain: "default" };
   const t = (id: string, domain: string, destinationUrl: string) => ({
     id, domain, appName: "live", streamName: "s", destinationUrl, mode: "always" as const,
-    startTime: null, endTime: null, description: null, createdAt: "", updatedAt: "",
+    startTime: null, endTime: null, description: null, protocolConversion: false, createdAt: "", updatedAt: "",
   });
   it("recognises this service's own ingest as a destination", () => {
     expect(selfIngestTarget("rtmp://127.0.0.1/live/s?vhost=b.example.com", self)).toEqual({ domain: "b.example.com", appName: "live", streamName: "s" });

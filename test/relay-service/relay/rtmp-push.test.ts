@@ -1,29 +1,11 @@
-import { spawnSync } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
-import { codecs, freePort, pidsMatching, probe, publishRtmp, rtmpDestination, tmpDir, waitFor } from "../../helpers/relay";
+import { expectDecodableMonotonic, freePort, pidsMatching, publishRtmp, rtmpDestination, tmpDir, waitFor } from "../../helpers/relay";
 import { makeTestCa, startNginxRtmp, startStunnel, type NginxRtmp, type TestCa } from "../../helpers/nginx-rtmp";
 
 const DOMAIN = "push.example.com";
-
-/** Video packet timestamps (ms) of an FLV file, in file order. */
-function videoTimestamps(file: string): number[] {
-  const res = spawnSync("ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "packet=dts", "-of", "csv=p=0", file], { encoding: "utf8" });
-  if (res.status !== 0) throw new Error(res.stderr);
-  return res.stdout.trim().split("\n").map(Number);
-}
-
-function expectDecodableMonotonic(file: string, minSeconds: number) {
-  const p = probe(file);
-  expect(codecs(p)).toEqual(["audio:aac", "video:h264"]);
-  expect(p.duration).toBeGreaterThan(minSeconds);
-  const frames = Number((p.streams.find((s) => s.codec_type === "video") as { nb_read_frames?: string }).nb_read_frames);
-  expect(frames).toBeGreaterThan(minSeconds * 20);
-  const ts = videoTimestamps(file);
-  for (let i = 1; i < ts.length; i++) expect(ts[i]).toBeGreaterThan(ts[i - 1]);
-}
 
 describe("in-process RTMP push (the default engine) to real servers", () => {
   let svc: ServiceHandle;

@@ -39,7 +39,7 @@ describe("PostgreSQL store", () => {
       await admin.end();
       expect(rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
       // Each works on the one schema.
-      const r = await stores[2].createRelayTemplate({ domain: "m.example.com", fields: { appName: "a", streamName: "s", destinationUrl: "rtmp://x.example.com/a/k", mode: "always", startTime: null, endTime: null, description: null }, maxPerDomain: 5, now: new Date() });
+      const r = await stores[2].createRelayTemplate({ domain: "m.example.com", fields: { appName: "a", streamName: "s", destinationUrl: "rtmp://x.example.com/a/k", mode: "always", startTime: null, endTime: null, description: null, protocolConversion: false }, maxPerDomain: 5, now: new Date() });
       expect(r.kind).toBe("created");
       expect(await stores[0].countRelayTemplates("m.example.com")).toBe(1);
     } finally {
@@ -55,7 +55,7 @@ describe("PostgreSQL store", () => {
     try {
       const domain = "outage.example.com";
       const make = (i: number) =>
-        store.createRelayTemplate({ domain, fields: { appName: "a", streamName: `s${i}`, destinationUrl: "rtmp://x.example.com/a/k", mode: "always", startTime: null, endTime: null, description: null }, maxPerDomain: 1000, now: new Date() });
+        store.createRelayTemplate({ domain, fields: { appName: "a", streamName: `s${i}`, destinationUrl: "rtmp://x.example.com/a/k", mode: "always", startTime: null, endTime: null, description: null, protocolConversion: false }, maxPerDomain: 1000, now: new Date() });
       // Writes keep coming while the server restarts: those acknowledged must all be there afterwards.
       const acknowledged: string[] = [];
       let refused = 0;

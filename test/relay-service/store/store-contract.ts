@@ -22,6 +22,7 @@ const fields = (streamName: string, extra: Partial<TemplateFields> = {}): Templa
   startTime: null,
   endTime: null,
   description: null,
+  protocolConversion: false,
   ...extra,
 });
 const until = async <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> => {
@@ -67,13 +68,13 @@ export function storeContract(opts: ContractOptions): void {
     const r = await create(store, "a");
     expect(r.kind).toBe("created");
     const t = r.kind === "created" ? r.template : null!;
-    expect(t).toMatchObject({ domain: DOMAIN, appName: "live", streamName: "a", mode: "always", description: null });
+    expect(t).toMatchObject({ domain: DOMAIN, appName: "live", streamName: "a", mode: "always", description: null, protocolConversion: false });
     expect(await store.getRelayTemplate(DOMAIN, t.id)).toEqual(t);
     expect(await store.getRelayTemplate("other.example.com", t.id)).toBeNull();
     expect((await create(store, "a")).kind).toBe("duplicate");
     const later = new Date(Date.now() + 1000);
-    const updated = await store.updateRelayTemplate(DOMAIN, t.id, (cur) => ({ mode: cur.mode, startTime: null, endTime: null, description: "new" }), later);
-    expect(updated).toMatchObject({ id: t.id, description: "new", createdAt: t.createdAt, updatedAt: later.toISOString() });
+    const updated = await store.updateRelayTemplate(DOMAIN, t.id, (cur) => ({ mode: cur.mode, startTime: null, endTime: null, description: "new", protocolConversion: true }), later);
+    expect(updated).toMatchObject({ id: t.id, description: "new", protocolConversion: true, createdAt: t.createdAt, updatedAt: later.toISOString() });
     expect(await store.getRelayTemplate(DOMAIN, t.id)).toEqual(updated);
     expect(await store.updateRelayTemplate(DOMAIN, "rt_missing", (cur) => cur, new Date())).toBeNull();
     expect(await store.countRelayTemplates(DOMAIN)).toBe(1);
@@ -87,7 +88,7 @@ export function storeContract(opts: ContractOptions): void {
     const id = await createdId(a, "u");
     await expect(a.updateRelayTemplate(DOMAIN, id, () => { throw new Error("refused"); }, new Date())).rejects.toThrow("refused");
     expect((await a.getRelayTemplate(DOMAIN, id))?.description).toBeNull();
-    const append = (s: Store, ch: string) => s.updateRelayTemplate(DOMAIN, id, (cur) => ({ mode: cur.mode, startTime: null, endTime: null, description: (cur.description ?? "") + ch }), new Date());
+    const append = (s: Store, ch: string) => s.updateRelayTemplate(DOMAIN, id, (cur) => ({ mode: cur.mode, startTime: null, endTime: null, description: (cur.description ?? "") + ch, protocolConversion: cur.protocolConversion }), new Date());
     await Promise.all("abcdefghij".split("").map((ch, i) => append(i % 2 ? a : b, ch)));
     const final = (await a.getRelayTemplate(DOMAIN, id))!.description!;
     expect(final.split("").sort().join("")).toBe("abcdefghij");
@@ -312,7 +313,7 @@ export function storeContract(opts: ContractOptions): void {
     const id = await createdId(a, "c");
     expect((await create(a, "c")).kind).toBe("duplicate");
     unsubscribe();
-    await a.updateRelayTemplate(DOMAIN, id, (t) => ({ mode: t.mode, startTime: null, endTime: null, description: "x" }), new Date());
+    await a.updateRelayTemplate(DOMAIN, id, (t) => ({ mode: t.mode, startTime: null, endTime: null, description: "x", protocolConversion: false }), new Date());
     await a.deleteRelayTemplate(DOMAIN, id);
     await a.setIngestAuth({ domain: DOMAIN, key: "secret-signing-key", srtPassphrase: null, playKey: null, updatedAt: at });
     await a.setIngestSettings({ domain: DOMAIN, publisherTakeover: true, openPlayback: false, updatedAt: at });

@@ -107,6 +107,7 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
         startTime: body.startTime ?? null,
         endTime: body.endTime ?? null,
         description: body.description ?? null,
+        protocolConversion: body.protocolConversion ?? false,
       };
       const key = req.headers["idempotency-key"];
       if (key !== undefined && (typeof key !== "string" || !/^[\x21-\x7e]{1,255}$/.test(key))) {
@@ -170,7 +171,7 @@ export function relayTemplateRoutes(deps: TemplateRoutesDeps): Route[] {
     method: "PATCH",
     path: `${base}/:id`,
     operationId: "updateRelayTemplate",
-    summary: "Change a template's schedule or description",
+    summary: "Change a template's schedule, description or protocolConversion",
     tag: "relay-templates",
     auth: true,
     params: TemplateParams,
@@ -260,6 +261,7 @@ function mergePatch(current: RelayTemplate, patch: Patch) {
     startTime: patch.startTime !== undefined ? patch.startTime : keepTimes ? current.startTime : null,
     endTime: patch.endTime !== undefined ? patch.endTime : keepTimes ? current.endTime : null,
     description: patch.description !== undefined ? patch.description : current.description,
+    protocolConversion: patch.protocolConversion ?? current.protocolConversion,
   };
 }
 

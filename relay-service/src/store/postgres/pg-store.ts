@@ -89,9 +89,9 @@ export class PostgresStore implements Store {
     if (used >= cmd.maxPerDomain) return { kind: "quota-exceeded", used, limit: cmd.maxPerDomain };
     const now = cmd.now.toISOString();
     const { rows } = await q.query<TemplateRow>(
-      `INSERT INTO relay_templates (id, domain, app_name, stream_name, destination_url, mode, start_time, end_time, description, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *`,
-      [newTemplateId(cmd.now), cmd.domain, f.appName, f.streamName, f.destinationUrl, f.mode, f.startTime, f.endTime, f.description, now],
+      `INSERT INTO relay_templates (id, domain, app_name, stream_name, destination_url, mode, start_time, end_time, description, protocol_conversion, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING *`,
+      [newTemplateId(cmd.now), cmd.domain, f.appName, f.streamName, f.destinationUrl, f.mode, f.startTime, f.endTime, f.description, f.protocolConversion, now],
     );
     const template = toTemplate(rows[0]);
     if (cmd.idempotency) {
@@ -136,8 +136,8 @@ export class PostgresStore implements Store {
       if (!row) return null;
       const next = change(toTemplate(row));
       const { rows } = await q.query<TemplateRow>(
-        "UPDATE relay_templates SET mode = $1, start_time = $2, end_time = $3, description = $4, updated_at = $5 WHERE id = $6 RETURNING *",
-        [next.mode, next.startTime, next.endTime, next.description, now.toISOString(), id],
+        "UPDATE relay_templates SET mode = $1, start_time = $2, end_time = $3, description = $4, protocol_conversion = $5, updated_at = $6 WHERE id = $7 RETURNING *",
+        [next.mode, next.startTime, next.endTime, next.description, next.protocolConversion, now.toISOString(), id],
       );
       const updated = toTemplate(rows[0]);
       await notifyChange(q, { kind: "relay-template", op: "updated", domain, id });

@@ -160,4 +160,11 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ALTER TABLE ingest_settings ADD COLUMN open_playback INTEGER NOT NULL DEFAULT 0 CHECK (open_playback IN (0, 1));
     `,
   },
+  {
+    version: 8,
+    name: "relay templates: protocolConversion",
+    sql: `
+      ALTER TABLE relay_templates ADD COLUMN protocol_conversion INTEGER NOT NULL DEFAULT 0 CHECK (protocol_conversion IN (0, 1));
+    `,
+  },
 ];

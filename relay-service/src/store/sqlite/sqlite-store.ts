@@ -103,13 +103,14 @@ export class SqliteStore implements Store {
         start_time: f.startTime,
         end_time: f.endTime,
         description: f.description,
+        protocol_conversion: f.protocolConversion ? 1 : 0,
         created_at: now,
         updated_at: now,
       };
       this.db
         .prepare(
-          `INSERT INTO relay_templates (id, domain, app_name, stream_name, destination_url, mode, start_time, end_time, description, created_at, updated_at)
-           VALUES (@id, @domain, @app_name, @stream_name, @destination_url, @mode, @start_time, @end_time, @description, @created_at, @updated_at)`,
+          `INSERT INTO relay_templates (id, domain, app_name, stream_name, destination_url, mode, start_time, end_time, description, protocol_conversion, created_at, updated_at)
+           VALUES (@id, @domain, @app_name, @stream_name, @destination_url, @mode, @start_time, @end_time, @description, @protocol_conversion, @created_at, @updated_at)`,
         )
         .run(row);
       const template = toTemplate(row);
@@ -167,10 +168,11 @@ export class SqliteStore implements Store {
         start_time: next.startTime,
         end_time: next.endTime,
         description: next.description,
+        protocol_conversion: next.protocolConversion ? 1 : 0,
         updated_at: isoSeconds(now),
       };
       this.db
-        .prepare("UPDATE relay_templates SET mode = @mode, start_time = @start_time, end_time = @end_time, description = @description, updated_at = @updated_at WHERE id = @id")
+        .prepare("UPDATE relay_templates SET mode = @mode, start_time = @start_time, end_time = @end_time, description = @description, protocol_conversion = @protocol_conversion, updated_at = @updated_at WHERE id = @id")
         .run(updated);
       const template = toTemplate(updated);
       this.outbox.insert(templateEvent("relay_template.updated", template, now));
