@@ -44,6 +44,7 @@ export const LiveStream = z
     bitrateKbps: z.number(),
     startedAt: z.string(),
     readers: ReaderCounts.optional().meta({ description: "Absent from services before playback" }),
+    nodeId: z.string().optional().meta({ description: "The cluster node that holds the stream (its publisher is connected there, and its relays run there)" }),
   })
   .meta({ id: "LiveStream" });
 export type LiveStream = z.infer<typeof LiveStream>;

@@ -16,6 +16,7 @@ import { buildOpenApi } from "./api/openapi";
 import type { Route } from "./api/route";
 import { relayRoutes } from "./api/routes/relays";
 import { StreamHub } from "./hub/stream-hub";
+import type { LiveStream } from "./hub/live-stream";
 import { PublishGate } from "./ingest/publish-gate";
 import { createRtmpIngest } from "./ingest/rtmp-ingest";
 import { createSrtIngest } from "./ingest/srt-ingest";
@@ -31,6 +32,7 @@ import { registerMediaMetrics } from "./metrics/media-metrics";
 import { mediaRoutes } from "./api/routes/media";
 import { startMediaProcessing } from "./processing";
 import { EventBus } from "./events/event-bus";
+import { ANY_DOMAIN } from "./events/outbox";
 import { emitHubEvents } from "./events/hub-events";
 import { RefusalEvents } from "./ingest/refusal-events";
 import { LiveTail } from "./events/live-tail";
@@ -49,6 +51,11 @@ import { srtReads } from "./playback/srt-read";
 import { HlsService } from "./playback/hls/hls-service";
 import { canRead, openFeed } from "./playback/player-attach";
 import { playbackRoutes } from "./api/routes/playback";
+import { advertisedHosts, resolveNodeId } from "./cluster/node-identity";
+import { StreamLeases } from "./cluster/stream-leases";
+import { ClusterNode } from "./cluster/cluster-node";
+import { ClusterView } from "./cluster/cluster-view";
+import { followStoreChanges } from "./cluster/change-follower";
 
 export const VERSION: string = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 4_000;
@@ -73,6 +80,9 @@ export async function startService(config: Config, logger: Logger = createLogger
   const tlsTrust = createTlsTrust(config.tlsCaFile); // a bad --tls-ca-file stops the start here
   const store: Store = await openStore({ url: config.store, dataDir: config.dataDir, urlOnCommandLine: config.storeOnCommandLine }, logger);
   const metrics = createMetrics();
+  const nodeId = resolveNodeId(config.nodeId, config.dataDir);
+  // Several nodes scrape alike: label every series with its node (a lone SQLite node keeps plain names).
+  if (store.kind !== "sqlite" || config.nodeId) metrics.registry.setDefaultLabels({ node: nodeId });
   const hub = new StreamHub();
   // Domain events: emitted where things happen, written to the outbox in the same turn.
   const events = new EventBus(store.outbox, logger.child({ component: "events" }));
@@ -96,7 +106,18 @@ export async function startService(config: Config, logger: Logger = createLogger
     onDropped: () => playback.dropped("hls"),
     tsSource: (stream) => (canRead(stream, "mpegts") ? { open: (onPackets, onEnd) => openFeed(stream, "mpegts", "hls-packager", { write: onPackets, queuedBytes: () => 0, end: onEnd }) } : null),
   });
-  const gate = new PublishGate({ ingestAuth, settings: ingestSettings, hub, defaultDomain: config.defaultDomain, logger, refusals: new RefusalEvents(events) });
+  const describeStream = (stream: LiveStream) => ({ ...stream.describe(), readers: readers.counts(stream.key) });
+  // Who holds each live stream, cluster-wide: the gate refuses from its cache, admitted streams are claimed right after.
+  const leases = new StreamLeases({
+    store: store.cluster, nodeId, hub, logger: logger.child({ component: "cluster" }),
+    mayTakeOver: (domain): boolean => gate.mayTakeOver(domain),
+    describe: describeStream,
+  });
+  leases.start();
+  const gate = new PublishGate({
+    ingestAuth, settings: ingestSettings, hub, defaultDomain: config.defaultDomain, logger, refusals: new RefusalEvents(events),
+    heldElsewhere: (key) => leases.heldElsewhere(key),
+  });
   // Everything an unauthenticated peer can make the ingest servers hold is capped; refusals are counted.
   const ingestCounters = registerIngestMetrics(metrics.registry, {
     connections: () => ({ rtmp: rtmp.connectionCount, srt: srt.connectionCount }),
@@ -119,10 +140,14 @@ export async function startService(config: Config, logger: Logger = createLogger
   await srt.listen();
   // The metrics read the supervisor only when scraped (HTTP is not up yet); it counts into them.
   const relayCounters = registerRelayMetrics(metrics.registry, { supervisor: () => relays, hub });
+  let firstNode = true; // no other node known yet
   const self: SelfIngest = { rtmpPort: rtmp.port, srtPort: srt.port, host: config.host, defaultDomain: config.defaultDomain, publicHosts: config.publicHost };
   const selfHosts = new SelfHosts(config.host, config.publicHost);
   const relays = new RelaySupervisor({
     hub,
+    runsHere: (stream) => leases.holds(stream),
+    // Once per cluster: the holder of a live stream reports its relays; for a stream held nowhere, the first node by id.
+    reportsFor: (source) => leases.holdsKey(source) || (leases.heldElsewhere(source) === null && firstNode),
     loadTemplates: () => store.listAllRelayTemplates(),
     engineFactory: createRelayEngineFactory({ engine: config.relayEngine, tlsTrust }),
     self,
@@ -131,6 +156,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     events,
   });
   await relays.start();
+  leases.on("change", () => relays.sourcesChanged());
   // Transcoding, snapshots and recording: more readers of the hub, each with its own bounded queue.
   const mediaCounters = registerMediaMetrics(metrics.registry, { supervisor: () => media?.supervisor });
   const media = await startMediaProcessing({ dataDir: config.dataDir, store, hub, logger, counters: mediaCounters, events });
@@ -152,7 +178,27 @@ export async function startService(config: Config, logger: Logger = createLogger
   );
   await webhooks.start();
 
-  // Control plane.
+  // Every node acts on every committed write (this node's API also applies its own writes before answering).
+  const stopFollowing = followStoreChanges(store.changes, {
+    async relayTemplate(domain, id) {
+      const template = await store.getRelayTemplate(domain, id);
+      relays.templatesChanged(template ? { upserted: template } : { removed: id });
+    },
+    ingestAuth: (domain) => ingestAuth.refresh(domain),
+    ingestSettings: (domain) => ingestSettings.refresh(domain),
+    mediaConfigs: () => media.supervisor.configsChanged(),
+    webhook: (domain, id) => webhooks.webhookChanged(domain, id),
+    eventsAppended: (domain, lastSeq) => events.announce(domain, lastSeq),
+    async resync() {
+      relays.templatesChanged();
+      media.supervisor.configsChanged();
+      events.announce(ANY_DOMAIN, 0);
+      await Promise.all([ingestAuth.load(), ingestSettings.load(), webhooks.reload()]);
+    },
+  }, logger.child({ component: "changes" }));
+
+  // Control plane: streams and relay status answered alike on every node.
+  const clusterView = new ClusterView({ store: store.cluster, hub, nodeId, holdsLocally: (key) => leases.holdsKey(key), describe: describeStream });
   const routes: Route[] = [
     ...relayTemplateRoutes({
       store,
@@ -163,22 +209,38 @@ export async function startService(config: Config, logger: Logger = createLogger
         closedBy: async (candidate) => loopClosedBy(candidate, await store.listAllRelayTemplates(), self, new Date()),
       },
     }),
-    ...relayRoutes({ store, hub, supervisor: relays, ingestAuthChanged: (domain) => ingestAuth.refresh(domain), ingestSettingsChanged: (domain) => ingestSettings.refresh(domain), readerCounts: (key) => readers.counts(key) }),
+    ...relayRoutes({
+      store, hub, supervisor: relays, cluster: clusterView,
+      ingestAuthChanged: (domain) => ingestAuth.refresh(domain), ingestSettingsChanged: (domain) => ingestSettings.refresh(domain),
+    }),
     ...playbackRoutes({ ...players, gate: playGate, hls }),
     ...mediaRoutes({ store, paths: media.paths, processing: media.supervisor, onChange: () => media.supervisor.configsChanged() }),
     ...webhookRoutes({ store: store.webhooks, dispatcher: webhooks, allowPrivate: config.allowPrivateWebhooks }),
     ...eventRoutes({ tail }),
-    ...domainRoutes({ store, hub }),
+    ...domainRoutes({ store, liveStreamDomains: () => clusterView.liveStreamDomains() }),
     ...consoleRoutes(loadConsoleAssets(path.join(__dirname, "console"))), // built by npm run build
   ];
   routes.push(...systemRoutes({ isReady: () => ready && store.isOpen(), metricsRegistry: metrics.registry, openApi: () => buildOpenApi(routes, VERSION) }));
   const http = createHttpServer({ routes, checkToken, logger, metrics });
 
   const httpUrl = await listen(http, config.host, config.httpPort);
+  // Membership: registered with its ingest ports (other nodes' loop checks), leases renewed, relay status published.
+  const member = new ClusterNode({
+    store: store.cluster,
+    node: { id: nodeId, publicHosts: advertisedHosts(config.host, config.publicHost), rtmpPort: rtmp.port, srtPort: srt.port, httpUrl },
+    leases,
+    relays: () => relays.listAll(),
+    onPeers: (peers) => {
+      self.peers = peers;
+      firstNode = peers.every((p) => nodeId < p.id);
+    },
+    logger: logger.child({ component: "cluster" }),
+  });
+  await member.start();
   ready = true;
   const rtmpUrl = `rtmp://${showHost(config.host)}:${rtmp.port}`;
   const srtUrl = `srt://${showHost(config.host)}:${srt.port}`;
-  announce.info({ http: httpUrl, rtmp: rtmpUrl, rtmpPort: rtmp.port, srt: srtUrl, srtPort: srt.port, version: VERSION }, `liverelay ready: http ${httpUrl}, rtmp ${rtmpUrl}, srt ${srtUrl}`);
+  announce.info({ node: nodeId, http: httpUrl, rtmp: rtmpUrl, rtmpPort: rtmp.port, srt: srtUrl, srtPort: srt.port, version: VERSION }, `liverelay ready: http ${httpUrl}, rtmp ${rtmpUrl}, srt ${srtUrl}`);
   if (config.host !== "127.0.0.1") {
     logger.warn("publishing is open to anyone who can reach the ingest ports, except in domains with ingest auth (PUT /v1/domains/{domain}/ingest-auth)");
   }
@@ -187,13 +249,15 @@ export async function startService(config: Config, logger: Logger = createLogger
   const stop = () =>
     (stopping ??= (async () => {
       ready = false;
+      stopFollowing();
       logger.info("shutting down: no new publishers or requests, finishing in-flight ones");
       tail.stop(); // live-tail streams never finish on their own
       // Closing the ingest servers ends their publishers' streams (and so the relays' input).
       await Promise.all([rtmp.close(), srt.close(), closeHttp(http)]);
+      member.stop();
       hub.closeAll();
       hls.stop();
-      await Promise.all([relays.stop(), media.stop()]); // recorders finalise their files before the store closes
+      await Promise.all([relays.stop(), media.stop(), leases.settled()]); // recorders finalise their files, leases are released, before the store closes
       events.stop();
       await webhooks.stop(); // an attempt cut short stays pending, and is made again at the next start
       await store.close();

@@ -25,6 +25,7 @@ const FLAGS = {
   "max-srt-handshakes": { env: "LIVERELAY_MAX_SRT_HANDSHAKES", default: "32", help: "SRT callers accepted at the handshake but not connected yet; more are rejected" },
   "max-readers": { env: "LIVERELAY_MAX_READERS", default: "1000", help: "players (RTMP, HTTP-FLV, HLS, SRT) reading at once; more are refused" },
   "max-readers-per-stream": { env: "LIVERELAY_MAX_READERS_PER_STREAM", default: "200", help: "players of one stream at once; more are refused" },
+  "node-id": { env: "LIVERELAY_NODE_ID", default: undefined, help: "this node's id in a cluster (generated into the data dir when unset)" },
   "allow-private-webhooks": { env: "LIVERELAY_ALLOW_PRIVATE_WEBHOOKS", default: "false", help: "let webhook URLs resolve to loopback/private addresses (a flag; env true/false)", boolean: true },
 } as const;
 type FlagName = keyof typeof FLAGS;
@@ -51,6 +52,7 @@ const ConfigSchema = z.object({
   maxSrtHandshakes: z.coerce.number().int().min(1).max(10_000),
   maxReaders: z.coerce.number().int().min(1).max(1_000_000),
   maxReadersPerStream: z.coerce.number().int().min(1).max(1_000_000),
+  nodeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'").optional(),
   allowPrivateWebhooks: z.enum(["true", "false", "1", "0"], "must be true or false").transform((v) => v === "true" || v === "1"),
   publicHost: z
     .string()

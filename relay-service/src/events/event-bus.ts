@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { EventData, EventType } from "@liverelay/api";
-import type { EventOutbox } from "./outbox";
+import { ANY_DOMAIN, type EventOutbox } from "./outbox";
 
 /** Webhooks give up on an event 24 h after it occurred; the live tail can resume from as far back. */
 export const EVENT_RETENTION_MS = 25 * 60 * 60 * 1000;
@@ -23,13 +23,15 @@ export interface EventSink {
 export class EventBus implements EventSink {
   private readonly appended = new EventEmitter<{ appended: [domain: string, lastSeq: number] }>();
   private pruneTimer?: NodeJS.Timeout;
+  /** The last sequence announced per domain: the change feed repeats this node's own commits, told once. */
+  private readonly announced = new Map<string, number>();
 
   constructor(
     private readonly outbox: EventOutbox,
     private readonly logger: Logger,
   ) {
     this.appended.setMaxListeners(0);
-    outbox.onEventsAppended((domain, lastSeq) => this.appended.emit("appended", domain, lastSeq));
+    outbox.onEventsAppended((domain, lastSeq) => this.announce(domain, lastSeq));
   }
 
   emit<T extends EventType>(domain: string, type: T, data: EventData<T>): void {
@@ -39,7 +41,17 @@ export class EventBus implements EventSink {
     });
   }
 
-  /** Called after events of `domain` were committed (up to `lastSeq`). */
+  /**
+   * Events of `domain` up to `lastSeq` were committed, here or on another node (the store's change
+   * feed); `ANY_DOMAIN` wakes every consumer. Consumers re-read the outbox, so a repeat is harmless.
+   */
+  announce(domain: string, lastSeq: number): void {
+    if (domain !== ANY_DOMAIN && (this.announced.get(domain) ?? 0) >= lastSeq) return;
+    if (domain !== ANY_DOMAIN) this.announced.set(domain, lastSeq);
+    this.appended.emit("appended", domain, lastSeq);
+  }
+
+  /** Called after events of `domain` (or ANY_DOMAIN) were committed (up to `lastSeq`). */
   onAppended(listener: (domain: string, lastSeq: number) => void): () => void {
     this.appended.on("appended", listener);
     return () => this.appended.off("appended", listener);

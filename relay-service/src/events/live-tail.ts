@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import type { EventOutbox, StoredEvent } from "./outbox";
+import { ANY_DOMAIN, type EventOutbox, type StoredEvent } from "./outbox";
 
 export const MAX_TAIL_CLIENTS = 100;
 export const MAX_TAIL_CLIENTS_PER_DOMAIN = 20;
@@ -31,7 +31,7 @@ export class LiveTail {
 
   start(): void {
     this.unsubscribe = this.onAppended((domain) => {
-      for (const c of this.clients) if (c.domain === domain) c.pump();
+      for (const c of this.clients) if (c.domain === domain || domain === ANY_DOMAIN) c.pump();
     });
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) c.ping();

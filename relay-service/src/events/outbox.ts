@@ -30,6 +30,9 @@ export interface EventOutbox {
   pruneEvents(before: string, keepAtMost: number): Promise<number>;
 }
 
+/** Announced instead of a domain when events of any domain may have been missed (the store's change feed resynchronised). */
+export const ANY_DOMAIN = "*";
+
 /** Event ids are the outbox sequence, fixed-width so they also sort as strings. */
 export const eventIdOf = (seq: number) => `evt_${String(seq).padStart(12, "0")}`;
 

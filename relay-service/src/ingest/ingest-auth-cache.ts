@@ -7,13 +7,13 @@ import type { IngestAuthRecord, IngestSettingsRecord, Store } from "../store/sto
  * record is in force. The store stays the source of truth.
  */
 class DomainRecordCache<R extends { domain: string }> {
-  private readonly byDomain = new Map<string, R>();
+  private byDomain = new Map<string, R>();
 
   constructor(private readonly source: { list: () => Promise<R[]>; get: (domain: string) => Promise<R | null> }) {}
 
+  /** Loads every domain (at start, and on a resync): swapped in whole, so no publish sees a half-empty cache. */
   async load(): Promise<void> {
-    this.byDomain.clear();
-    for (const record of await this.source.list()) this.byDomain.set(record.domain, record);
+    this.byDomain = new Map((await this.source.list()).map((record) => [record.domain, record]));
   }
 
   /** Re-reads one domain from the store. */

@@ -33,8 +33,15 @@ export class PublishGate {
       refusals?: RefusalEvents;
       /** Per-domain ingest settings (publisher takeover); absent: every setting off. */
       settings?: IngestSettingsCache;
+      /** In a cluster: the node holding a live stream elsewhere, as last heard (the store's claim decides in the end). */
+      heldElsewhere?: (key: StreamKey) => string | null;
     },
   ) {}
+
+  /** Only a publisher that proved it holds the domain's signing key may end another's publish. */
+  mayTakeOver(domain: string): boolean {
+    return this.deps.ingestAuth.get(domain) !== null && (this.deps.settings?.publisherTakeover(domain) ?? false);
+  }
 
   /** RTMP decides on the publish command, with the session in hand: accepting claims the stream. */
   admitRtmp(target: PublishTarget, remoteAddress: string): Admitted<LiveStream> | GateRefusal {
@@ -66,11 +73,11 @@ export class PublishGate {
         return { accept: false, code: "Unauthorized", description: `auth_key ${check.reason}` };
       }
     }
-    // Only a publisher that proved it holds the domain's signing key may end another's publish.
-    const takeover = auth !== null && (this.deps.settings?.publisherTakeover(key.domain) ?? false);
-    const claimed = claim(key, takeover);
+    const takeover = this.mayTakeOver(key.domain);
+    const elsewhere = takeover ? null : (this.deps.heldElsewhere?.(key) ?? null);
+    const claimed = elsewhere === null ? claim(key, takeover) : null;
     if (claimed === null) {
-      refused({}, "publish refused: stream already live");
+      refused({ node: elsewhere ?? undefined }, "publish refused: stream already live");
       this.deps.refusals?.refused(key, protocol, "Conflict", "stream is already being published", remoteAddress);
       return { accept: false, code: "Conflict", description: "stream is already being published" };
     }

@@ -2,7 +2,15 @@ import type { RelayTemplate } from "@liverelay/api";
 import { streamKeyString, type StreamKey } from "../hub/live-stream";
 import { resolveStreamKey } from "../ingest/stream-identity";
 import { srtPublishTarget } from "../ingest/srt-ingest";
-import { SelfHosts } from "./self-hosts";
+import { SelfHosts, normaliseHost } from "./self-hosts";
+
+/** Another node of the cluster: a destination reaching its ingest publishes into the same streams. */
+export interface PeerIngest {
+  id: string;
+  hosts: readonly string[];
+  rtmpPort: number;
+  srtPort: number;
+}
 
 export interface SelfIngest {
   rtmpPort: number;
@@ -12,6 +20,8 @@ export interface SelfIngest {
   defaultDomain: string;
   /** Names this service is reached by besides its addresses (`--public-host`). */
   publicHosts?: readonly string[];
+  /** The other nodes of the cluster (replaced as a whole when they change): their ingest is ours too. */
+  peers?: readonly PeerIngest[];
 }
 
 /**
@@ -25,13 +35,24 @@ export function selfIngestTarget(destinationUrl: string, self: SelfIngest, hosts
   } catch {
     return null;
   }
-  if (!hosts.includes(url.hostname)) return null;
-  if (url.protocol === "srt:") return Number(url.port) === self.srtPort ? srtSelfTarget(destinationUrl, self) : null;
-  if (url.protocol !== "rtmp:" || Number(url.port || 1935) !== self.rtmpPort) return null;
+  const ingests = ingestsAt(url.hostname, self, hosts);
+  if (ingests.length === 0) return null;
+  if (url.protocol === "srt:") return ingests.some((i) => Number(url.port) === i.srtPort) ? srtSelfTarget(destinationUrl, self) : null;
+  if (url.protocol !== "rtmp:" || !ingests.some((i) => Number(url.port || 1935) === i.rtmpPort)) return null;
   const [app, stream] = url.pathname.split("/").filter(Boolean);
   if (!app || !stream) return null;
   const resolved = resolveStreamKey({ app, streamName: stream, query: url.searchParams, host: url.hostname }, self.defaultDomain);
   return resolved.ok ? resolved.key : null;
+}
+
+/** The ingest ports (this node's, any peer's) a destination host reaches. */
+function ingestsAt(rawHost: string, self: SelfIngest, hosts: SelfHosts): { rtmpPort: number; srtPort?: number }[] {
+  const found: { rtmpPort: number; srtPort?: number }[] = hosts.includes(rawHost) ? [self] : [];
+  if (!self.peers?.length) return found;
+  const host = normaliseHost(rawHost);
+  const local = found.length > 0; // a peer on this machine is reached by every local name too
+  for (const peer of self.peers) if (peer.hosts.some((h) => normaliseHost(h) === host) || (local && peer.hosts.some((h) => hosts.includes(h)))) found.push(peer);
+  return found;
 }
 
 /**
@@ -131,7 +152,12 @@ export function loopClosedBy(candidate: LoopCandidate, templates: RelayTemplate[
 export function selfTargetParser(self: SelfIngest): (t: RelayTemplate) => StreamKey | null {
   const hosts = new SelfHosts(self.host, self.publicHosts);
   const cache = new Map<string, StreamKey | null>();
+  let peers = self.peers;
   return (t) => {
+    if (self.peers !== peers) {
+      peers = self.peers;
+      cache.clear();
+    }
     let target = cache.get(t.destinationUrl);
     if (target === undefined) {
       target = selfIngestTarget(t.destinationUrl, self, hosts);

@@ -79,6 +79,13 @@ export class RelaySupervisor {
       logger: Logger;
       counters?: RelayCounters;
       events?: EventSink;
+      /** Whether this node runs the relays of a local stream (in a cluster: it holds the stream's lease). Absent: always. */
+      runsHere?: (stream: LiveStream) => boolean;
+      /**
+       * Whether this node reports the state changes of a stream's relays (in a cluster every node
+       * computes `inactive`/`waiting` alike, and one of them reports them). Absent: always.
+       */
+      reportsFor?: (source: { domain: string; appName: string; streamName: string }) => boolean;
     },
   ) {
     this.selfTarget = selfTargetParser(deps.self);
@@ -119,18 +126,26 @@ export class RelaySupervisor {
     );
   }
 
+  /** Which streams this node runs relays for changed (a lease confirmed or lost): re-evaluate now. */
+  sourcesChanged(): void {
+    this.reconcile();
+  }
+
+  /** Relays' status with their template (every domain's when omitted): what a cluster node publishes for the streams it holds. */
+  listAll(domain?: string): { template: RelayTemplate; status: RelayStatus }[] {
+    const relays = [...this.relays.values()].filter((r) => domain === undefined || r.template.domain === domain);
+    return relays.map((r) => ({ template: r.template, status: this.describe(r) }));
+  }
+
+  /** One relay's status with its template; null when the domain has no such template. */
+  entry(domain: string, templateId: string): { template: RelayTemplate; status: RelayStatus } | null {
+    const relay = this.relays.get(templateId);
+    return relay && relay.template.domain === domain ? { template: relay.template, status: this.describe(relay) } : null;
+  }
+
   /** Resolves once every change reported so far is reflected in the relays' status. */
   async settled(): Promise<void> {
     await this.pendingReload;
-  }
-
-  status(domain: string, templateId: string): RelayStatus | null {
-    const relay = this.relays.get(templateId);
-    return relay && relay.template.domain === domain ? this.describe(relay) : null;
-  }
-
-  list(domain: string): RelayStatus[] {
-    return [...this.relays.values()].filter((r) => r.template.domain === domain).map((r) => this.describe(r));
   }
 
   countByState(): Record<RelayState, number> {
@@ -207,7 +222,7 @@ export class RelaySupervisor {
       return { run: false, state: "error", code: "RelayLoop", message: "this relay feeds its own source through this service (a → b → a); refused" };
     }
     const stream = this.deps.hub.get(t);
-    if (!stream) return { run: false, state: "waiting" };
+    if (!stream || (this.deps.runsHere && !this.deps.runsHere(stream))) return { run: false, state: "waiting" };
     if (!protocolMatches(stream.protocol, t.destinationUrl) && !t.protocolConversion) {
       const wanted = stream.protocol === "srt" ? "srt" : "rtmp or rtmps";
       return { run: false, state: "error", code: "ProtocolMismatch", message: `the stream was ingested over ${stream.protocol}; its destination must be ${wanted}` };
@@ -325,6 +340,7 @@ export class RelaySupervisor {
     const t = relay.template;
     const e = relay.lastError;
     const lastError = e ? { code: e.code, message: e.message, at: e.at } : null;
+    if (this.deps.reportsFor && !this.deps.reportsFor(t)) return;
     this.deps.events?.emit(t.domain, "relay.state_changed", { templateId: t.id, appName: t.appName, streamName: t.streamName, from, to, lastError });
   }
 

@@ -2,6 +2,7 @@ import type { RelayTemplate, RelayMode } from "@liverelay/api";
 import type { MediaStore } from "./media";
 import type { EventOutbox } from "../events/outbox";
 import type { WebhookStore } from "../webhooks/webhook-store";
+import type { ClusterStore } from "./cluster";
 import type { StoreChanges } from "./changes";
 
 /** What a template holds besides its identity and timestamps, as the API validated it. */
@@ -75,6 +76,8 @@ export interface Store extends MediaStore {
   /** Domain events; template writes append theirs in their own transaction. */
   readonly outbox: EventOutbox;
   readonly webhooks: WebhookStore;
+  /** Nodes, stream leases and relay status shared by every node on this store. */
+  readonly cluster: ClusterStore;
   /** What committed writes changed (this node's and, for a shared store, every node's). */
   readonly changes: StoreChanges;
   /** False once closed, and while the database cannot be reached (readiness). */

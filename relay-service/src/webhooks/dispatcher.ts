@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import type { Logger } from "pino";
 import { signWebhookPayload, WEBHOOK_SIGNATURE_HEADER } from "@liverelay/api";
-import type { EventOutbox, StoredEvent } from "../events/outbox";
+import { ANY_DOMAIN, type EventOutbox, type StoredEvent } from "../events/outbox";
 import type { DeliveryRecord, WebhookRecord, WebhookStore } from "./webhook-store";
 import type { FairLimiter } from "./fair-limiter";
 import { postEvent, type AttemptOutcome, type AttemptResult } from "./post-event";
@@ -60,8 +60,15 @@ export class WebhookDispatcher {
   async start(): Promise<void> {
     for (const w of await this.deps.store.listAllWebhooks()) this.sync(w.domain, w.id, w);
     this.unsubscribe = this.onAppended((domain) => {
-      for (const worker of this.workers.values()) if (worker.domain === domain) worker.wake();
+      for (const worker of this.workers.values()) if (worker.domain === domain || domain === ANY_DOMAIN) worker.wake();
     });
+  }
+
+  /** Changes may have been missed (the store's change feed resynchronised): start, refresh or stop every worker. */
+  async reload(): Promise<void> {
+    const current = new Map((await this.deps.store.listAllWebhooks()).map((w) => [workerKey(w.domain, w.id), w]));
+    for (const [key, worker] of this.workers) if (!current.has(key)) this.sync(worker.domain, worker.id, null);
+    for (const w of current.values()) this.sync(w.domain, w.id, w);
   }
 
   /** A webhook was written or deleted: start, refresh or stop its worker. */

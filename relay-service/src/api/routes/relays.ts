@@ -1,9 +1,8 @@
 import { DomainParams, ErrorBody, IngestAuth, IngestAuthSet, IngestSettings, IngestSettingsSet, LiveStreamList, RelayStatus, RelayStatusList, TemplateParams } from "@liverelay/api";
 import type { RelaySupervisor } from "../../relay/relay-supervisor";
 import type { StreamHub } from "../../hub/stream-hub";
-import type { StreamKey } from "../../hub/live-stream";
-import type { ReaderCounts } from "../../playback/reader-registry";
 import type { Store } from "../../store/store";
+import type { ClusterView } from "../../cluster/cluster-view";
 import { notFound } from "../errors";
 import { defineRoute, type Route } from "../route";
 
@@ -15,8 +14,8 @@ export interface RelayRoutesDeps {
   ingestAuthChanged: (domain: string) => Promise<void>;
   /** Awaited after every ingest-settings write, likewise. */
   ingestSettingsChanged: (domain: string) => Promise<void>;
-  /** Players reading a stream now, by protocol. */
-  readerCounts: (key: StreamKey) => ReaderCounts;
+  /** Streams and relay status of every node of the cluster. */
+  cluster: ClusterView;
 }
 
 const errors = {
@@ -38,8 +37,9 @@ export function relayRoutes(deps: RelayRoutesDeps): Route[] {
       responses: { 200: { description: "Relay status", schema: RelayStatus }, ...errors, 404: { description: "No such template", schema: ErrorBody } },
       async handle({ params }) {
         await deps.supervisor.settled(); // a template created a moment ago has a status too
-        const status = deps.supervisor.status(params.domain, params.id);
-        if (!status) throw notFound(`relay template ${params.id} does not exist in this domain`);
+        const entry = deps.supervisor.entry(params.domain, params.id);
+        if (!entry) throw notFound(`relay template ${params.id} does not exist in this domain`);
+        const [status] = await deps.cluster.relays(params.domain, [entry]);
         return { status: 200, body: status };
       },
     }),
@@ -52,7 +52,7 @@ export function relayRoutes(deps: RelayRoutesDeps): Route[] {
       auth: true,
       params: DomainParams,
       responses: { 200: { description: "Relay statuses", schema: RelayStatusList }, ...errors },
-      handle: ({ params }) => ({ status: 200, body: { items: deps.supervisor.list(params.domain) } }),
+      handle: async ({ params }) => ({ status: 200, body: { items: await deps.cluster.relays(params.domain, deps.supervisor.listAll(params.domain)) } }),
     }),
     defineRoute({
       method: "GET",
@@ -63,7 +63,7 @@ export function relayRoutes(deps: RelayRoutesDeps): Route[] {
       auth: true,
       params: DomainParams,
       responses: { 200: { description: "Live streams", schema: LiveStreamList }, ...errors },
-      handle: ({ params }) => ({ status: 200, body: { items: deps.hub.list(params.domain).map((s) => ({ ...s.describe(), readers: deps.readerCounts(s.key) })) } }),
+      handle: async ({ params }) => ({ status: 200, body: { items: await deps.cluster.streams(params.domain) } }),
     }),
     ...ingestAuthRoutes(deps.store, deps.ingestAuthChanged),
     ...ingestSettingsRoutes(deps.store, deps.ingestSettingsChanged),

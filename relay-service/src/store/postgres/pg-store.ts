@@ -14,6 +14,7 @@ import { migrate } from "./pg-migrate";
 import { PG_MIGRATIONS } from "./migrations";
 import { notifyChange, PgChangeListener } from "./pg-changes";
 import { PgOutbox, PgWebhooks } from "./pg-events";
+import { PgCluster } from "./pg-cluster";
 import { TEMPLATE_QUOTA_SPACE } from "./pg-locks";
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -31,6 +32,7 @@ export class PostgresStore implements Store {
   readonly changes: ChangeFeed;
   readonly outbox: PgOutbox;
   readonly webhooks: PgWebhooks;
+  readonly cluster: PgCluster;
   private readonly listener: PgChangeListener;
   private open = true;
 
@@ -42,6 +44,7 @@ export class PostgresStore implements Store {
     this.changes = new ChangeFeed((err, change) => logger.error({ err, change: change.kind }, "a store change listener failed"));
     this.outbox = new PgOutbox(db, this.changes, logger);
     this.webhooks = new PgWebhooks(db);
+    this.cluster = new PgCluster(db);
     this.listener = new PgChangeListener(db.url, this.changes, logger);
   }
 

@@ -167,4 +167,38 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ALTER TABLE relay_templates ADD COLUMN protocol_conversion INTEGER NOT NULL DEFAULT 0 CHECK (protocol_conversion IN (0, 1));
     `,
   },
+  {
+    version: 9,
+    name: "cluster: nodes, stream leases, relay status published by the holding node",
+    sql: `
+      CREATE TABLE cluster_nodes (
+        id           TEXT PRIMARY KEY,
+        public_hosts TEXT NOT NULL, -- JSON array
+        rtmp_port    INTEGER NOT NULL,
+        srt_port     INTEGER NOT NULL,
+        http_url     TEXT NOT NULL,
+        heartbeat_at INTEGER NOT NULL -- ms since epoch
+      );
+      CREATE TABLE stream_leases (
+        domain      TEXT NOT NULL,
+        app_name    TEXT NOT NULL,
+        stream_name TEXT NOT NULL,
+        node_id     TEXT NOT NULL,
+        session_id  TEXT NOT NULL UNIQUE,
+        info        TEXT NOT NULL, -- JSON, the holder's media facts
+        expires_at  INTEGER NOT NULL, -- ms since epoch
+        PRIMARY KEY (domain, app_name, stream_name)
+      );
+      CREATE TABLE relay_status (
+        template_id TEXT PRIMARY KEY,
+        domain      TEXT NOT NULL,
+        session_id  TEXT NOT NULL,
+        node_id     TEXT NOT NULL,
+        status      TEXT NOT NULL, -- JSON RelayStatus, never a secret
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE INDEX relay_status_by_domain ON relay_status (domain);
+      CREATE INDEX relay_status_by_session ON relay_status (session_id);
+    `,
+  },
 ];

@@ -7,6 +7,7 @@ import type { CreateTemplateResult, IdempotencyClaim, IngestAuthRecord, IngestSe
 import type { RecordingEnd, RecordingFilter, RecordingPage, RecordingRecord, TranscodeSpec } from "../media";
 import { MIGRATIONS } from "./migrations";
 import { SqliteOutbox, SqliteWebhooks } from "./sqlite-events";
+import { SqliteCluster } from "./sqlite-cluster";
 import { templateEvent } from "../../events/template-events";
 import { ChangeFeed, type MediaConfigKind } from "../changes";
 import {
@@ -32,6 +33,7 @@ export class SqliteStore implements Store {
   readonly webhooks: SqliteWebhooks;
   /** Told right after each committing write, in this process (there is no other writer). */
   readonly changes: ChangeFeed;
+  readonly cluster: SqliteCluster;
 
   constructor(file: string, logger?: Logger) {
     this.changes = new ChangeFeed(logger ? (err, change) => logger.error({ err, change: change.kind }, "a store change listener failed") : undefined);
@@ -45,6 +47,7 @@ export class SqliteStore implements Store {
     const stmt = (sql: string) => this.stmt(sql);
     this.outbox = new SqliteOutbox(this.db, stmt, this.changes);
     this.webhooks = new SqliteWebhooks(this.db, stmt, this.outbox, this.changes);
+    this.cluster = new SqliteCluster(this.db, stmt);
   }
 
   private migrate(): void {
