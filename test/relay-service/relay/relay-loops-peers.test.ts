@@ -3,7 +3,7 @@ import type { RelayTemplate } from "@liverelay/api";
 import { findRelayLoops, selfIngestTarget, selfTargetParser, type SelfIngest } from "../../../relay-service/src/relay/relay-loops";
 
 const template = (id: string, streamName: string, destinationUrl: string): RelayTemplate => ({
-  id, domain: "a.example.com", appName: "live", streamName, destinationUrl, mode: "always", startTime: null, endTime: null, description: null, createdAt: `2026-01-01T00:00:0${id}Z`, updatedAt: "",
+  id, domain: "a.example.com", appName: "live", streamName, destinationUrl, mode: "always", startTime: null, endTime: null, description: null, protocolConversion: false, createdAt: `2026-01-01T00:00:0${id}Z`, updatedAt: "",
 });
 
 describe("loop detection across cluster nodes", () => {
