@@ -118,7 +118,9 @@ class Connection extends EventEmitter implements SrtConnection {
   }
 
   send(chunk: Buffer): boolean {
-    return !this.closed && this.native !== undefined && this.native.send(this.id, chunk) >= 0;
+    // An addon built before readers existed has no send: the reader is refused, never crashes its feed.
+    if (this.closed || typeof this.native?.send !== "function") return false;
+    return this.native.send(this.id, chunk) >= 0;
   }
 
   queuedBytes(): number {
