@@ -49,7 +49,7 @@ import { ReaderRegistry } from "./playback/reader-registry";
 import { rtmpPlayHandler } from "./playback/rtmp-play";
 import { srtReads } from "./playback/srt-read";
 import { HlsService } from "./playback/hls/hls-service";
-import { canRead, openFeed } from "./playback/player-attach";
+import { openFeed } from "./playback/player-attach";
 import { playbackRoutes } from "./api/routes/playback";
 import { advertisedHosts, resolveNodeId } from "./cluster/node-identity";
 import { StreamLeases } from "./cluster/stream-leases";
@@ -104,7 +104,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   const hls = new HlsService({
     readers,
     onDropped: () => playback.dropped("hls"),
-    tsSource: (stream) => (canRead(stream, "mpegts") ? { open: (onPackets, onEnd) => openFeed(stream, "mpegts", "hls-packager", { write: onPackets, queuedBytes: () => 0, end: onEnd }) } : null),
+    tsSource: (stream) => ({ open: (onPackets, onEnd) => openFeed(stream, "mpegts", "hls-packager", { write: onPackets, queuedBytes: () => 0, end: onEnd }) }),
   });
   const describeStream = (stream: LiveStream) => ({ ...stream.describe(), readers: readers.counts(stream.key) });
   // Who holds each live stream, cluster-wide: the gate refuses from its cache, admitted streams are claimed right after.

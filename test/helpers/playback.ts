@@ -44,7 +44,7 @@ export async function gstPlay(source: string[], demux: string, file: string, sec
   ];
   const proc = startProcess("gst-launch-1.0", ["-e", ...pipeline]);
   const stop = setTimeout(() => proc.child.kill("SIGINT"), seconds * 1000);
-  const hardStop = setTimeout(() => proc.child.kill("SIGKILL"), seconds * 1000 + 15_000);
+  const hardStop = setTimeout(() => proc.child.kill("SIGKILL"), seconds * 1000 + 4_000); // some sources (souphttpsrc, live) never pass the EOS on: the MPEG-TS file needs no finishing
   try {
     return await proc.exited;
   } finally {

@@ -1,9 +1,9 @@
-import type { LiveStream } from "../hub/live-stream";
+import type { Container, LiveStream } from "../hub/live-stream";
 import type { Subscriber } from "../hub/subscriber";
 import type { ReadProtocol } from "./play-gate";
 import type { ReaderRefusalReason, ReaderRegistry } from "./reader-registry";
 
-export type ReadContainer = "flv" | "mpegts";
+export type ReadContainer = Container;
 
 /** Where a player's bytes go: an HTTP response, an RTMP play, an SRT socket, an HLS packager. */
 export interface PlayerOutput {
@@ -21,7 +21,7 @@ export interface PlayerSlot {
   release(): void;
 }
 
-export type SlotRefusal = ReaderRefusalReason | "unsupported";
+export type SlotRefusal = ReaderRefusalReason;
 
 export interface PlayerDeps {
   readers: ReaderRegistry;
@@ -29,13 +29,12 @@ export interface PlayerDeps {
 }
 
 /**
- * Takes a reader place for a player of a live stream, in the container its protocol speaks:
- * refused when the stream cannot be given in that container or a reader limit is reached, so
- * each protocol can say so before it starts its reply. A slow player is dropped like any hub
+ * Takes a reader place for a player of a live stream, in the container its protocol speaks
+ * (whatever the ingest protocol: the hub muxes the other container from frames): refused when a
+ * reader limit is reached, so each protocol can say so before it starts its reply. A slow player is dropped like any hub
  * reader (its queue passes the bound) and counted.
  */
 export function claimPlayerSlot(deps: PlayerDeps, stream: LiveStream, protocol: ReadProtocol, container: ReadContainer): PlayerSlot | SlotRefusal {
-  if (!canRead(stream, container)) return "unsupported";
   const ticket = deps.readers.admit(stream.key, protocol);
   if (typeof ticket === "string") return ticket;
   return {
@@ -62,7 +61,8 @@ export function claimPlayerSlot(deps: PlayerDeps, stream: LiveStream, protocol: 
 }
 
 /**
- * Subscribes an output to the hub's stream in `container` (see canRead). `closing` runs first
+ * Subscribes an output to the hub's stream in `container`: its ingest container as it came, or
+ * the other one muxed from the stream's frames (once per stream, whoever reads it). `closing` runs first
  * when the hub closes the reader; the output is ended only when it returns true.
  */
 export function openFeed(stream: LiveStream, container: ReadContainer, name: string, output: PlayerOutput, closing: (reason: "ended" | "overflow") => boolean = () => true): () => void {
@@ -74,20 +74,10 @@ export function openFeed(stream: LiveStream, container: ReadContainer, name: str
       if (closing(reason)) output.end(reason);
     },
   };
-  if (!canRead(stream, container)) throw new Error(`stream cannot be read as ${container}`);
-  return stream.subscribe(subscriber);
-}
-
-/**
- * Whether the hub can hand this stream out in that container. Today the hub gives each stream
- * in its ingest container (FLV for RTMP, MPEG-TS for SRT).
- */
-export function canRead(stream: LiveStream, container: ReadContainer): boolean {
-  return stream.container === container;
+  return stream.subscribe(subscriber, { container });
 }
 
 /** A slot refusal as words for the player. */
 export function slotRefusalMessage(reason: SlotRefusal): string {
-  if (reason === "unsupported") return "this stream cannot be read over this protocol yet (its ingest container differs)";
   return reason === "max-readers" ? "the service has as many players as it allows" : "this stream has as many players as it allows";
 }

@@ -14,7 +14,7 @@ export function rtmpPlayHandler(gate: PlayGate, deps: PlayerDeps): (req: RtmpPub
     const admission = gate.admitTarget(target, "rtmp", { authKey: req.query.get("auth_key") });
     if (!admission.ok) return { accept: false, code: admission.code, description: admission.message };
     const slot = claimPlayerSlot(deps, admission.stream, "rtmp", "flv");
-    if (typeof slot === "string") return { accept: false, code: slot === "unsupported" ? "NotFound" : "Busy", description: slotRefusalMessage(slot) };
+    if (typeof slot === "string") return { accept: false, code: "Busy", description: slotRefusalMessage(slot) };
     return {
       accept: true,
       start(player) {

@@ -3,7 +3,7 @@ import type { SrtAcceptDecision, SrtConnection } from "../srt";
 import type { PublishTarget } from "../ingest/stream-identity";
 import type { SrtReads } from "../ingest/srt-ingest";
 import type { PlayGate, PlayRefusalCode } from "./play-gate";
-import { canRead, claimPlayerSlot, type PlayerDeps } from "./player-attach";
+import { claimPlayerSlot, type PlayerDeps } from "./player-attach";
 
 const REJECT: Record<PlayRefusalCode, Extract<SrtAcceptDecision, { accept: false }>["reason"]> = {
   BadRequest: "BadRequest",
@@ -14,7 +14,7 @@ const REJECT: Record<PlayRefusalCode, Extract<SrtAcceptDecision, { accept: false
 
 /**
  * SRT read: `#!::h=domain,r=app/stream?auth_key=…,m=request` on the ingest port. Decided in
- * libsrt's listen callback (synchronously: gate, container, reader room; the domain's SRT
+ * libsrt's listen callback (synchronously: gate and reader room; the domain's SRT
  * passphrase applies to players too), fed with the hub's MPEG-TS once the connection arrives.
  */
 export function srtReads(gate: PlayGate, deps: PlayerDeps & { passphraseOf: (domain: string) => string | null; logger: Logger }): SrtReads {
@@ -23,7 +23,6 @@ export function srtReads(gate: PlayGate, deps: PlayerDeps & { passphraseOf: (dom
     authorize(target) {
       const admission = admit(target);
       if (!admission.ok) return { accept: false, reason: REJECT[admission.code] };
-      if (!canRead(admission.stream, "mpegts")) return { accept: false, reason: "NotFound" };
       if (deps.readers.wouldRefuse(admission.stream.key)) return { accept: false, reason: "Overloaded" };
       const passphrase = deps.passphraseOf(admission.stream.key.domain);
       return passphrase ? { accept: true, passphrase } : { accept: true };

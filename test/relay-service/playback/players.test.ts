@@ -52,12 +52,30 @@ describe("playback: ffmpeg and GStreamer as players", () => {
     }
   }, 90_000);
 
-  it("GStreamer reads each protocol (rtmp2src, souphttpsrc + flvdemux, srtsrc, hlsdemux) and decodes it", async () => {
+  it("any ingest over any protocol: RTMP ingest read over SRT and HLS, SRT ingest over RTMP play and HTTP-FLV (ffmpeg)", async () => {
+    const across = [
+      { name: "SRT read of an RTMP stream", url: `srt://127.0.0.1:${srtPort}?streamid=#!::h=${DOMAIN},r=live/fromrtmp,m=request`, file: "x-srt.mkv" },
+      { name: "HLS of an RTMP stream", url: `${http}/fromrtmp.m3u8`, file: "x-hls.mkv" },
+      { name: "RTMP play of an SRT stream", url: `rtmp://127.0.0.1:${rtmpPort}/live/fromsrt?vhost=${DOMAIN}`, file: "x-rtmp.mkv" },
+      { name: "HTTP-FLV of an SRT stream", url: `${http}/fromsrt.flv`, file: "x-flv.mkv" },
+    ];
+    const results = await Promise.all(across.map(async (r) => ({ r, run: await ffmpegPlay(r.url, `${tmp.dir}/${r.file}`, 3) })));
+    for (const { r, run } of results) {
+      expect(run.code, `${r.name}: ${run.stderr}`).toBe(0);
+      const media = await playedMedia(`${tmp.dir}/${r.file}`);
+      expect(media.videoCodec, r.name).toBe("h264");
+      expect(media.videoFrames, r.name).toBeGreaterThanOrEqual(60);
+      expect(media.audioFrames, r.name).toBeGreaterThan(50);
+      expect(media.strictlyIncreasing, r.name).toBe(true);
+    }
+  }, 90_000);
+
+  it("GStreamer reads each protocol, across containers (rtmp2src and souphttpsrc + flvdemux of the SRT stream, srtsrc and hlsdemux of the RTMP one) and decodes it", async () => {
     const players = [
-      { name: "rtmp", source: ["rtmp2src", `location=rtmp://127.0.0.1:${rtmpPort}/live/fromrtmp?vhost=${DOMAIN}`], demux: "flvdemux" },
-      { name: "flv", source: ["souphttpsrc", `location=${http}/fromrtmp.flv`, "is-live=true"], demux: "flvdemux" },
-      { name: "srt", source: ["srtsrc", `uri=srt://127.0.0.1:${srtPort}`, `streamid=#!::h=${DOMAIN},r=live/fromsrt,m=request`], demux: "tsdemux" },
-      { name: "hls", source: ["souphttpsrc", `location=${http}/fromsrt.m3u8`, "!", "hlsdemux"], demux: "tsdemux" },
+      { name: "rtmp", source: ["rtmp2src", `location=rtmp://127.0.0.1:${rtmpPort}/live/fromsrt?vhost=${DOMAIN}`], demux: "flvdemux" },
+      { name: "flv", source: ["souphttpsrc", `location=${http}/fromsrt.flv`, "is-live=true"], demux: "flvdemux" },
+      { name: "srt", source: ["srtsrc", `uri=srt://127.0.0.1:${srtPort}`, `streamid=#!::h=${DOMAIN},r=live/fromrtmp,m=request`], demux: "tsdemux" },
+      { name: "hls", source: ["souphttpsrc", `location=${http}/fromrtmp.m3u8`, "!", "hlsdemux"], demux: "tsdemux" },
     ];
     const results = await Promise.all(players.map(async (p) => ({ p, run: await gstPlay(p.source, p.demux, `${tmp.dir}/gst-${p.name}.ts`, 5) })));
     for (const { p, run } of results) {

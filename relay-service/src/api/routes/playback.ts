@@ -34,7 +34,7 @@ const errors = {
   400: { description: "Invalid path", schema: ErrorBody },
   401: { description: "No credentials, or an invalid bearer token", schema: ErrorBody },
   403: { description: "auth_key invalid, expired, or the domain has no play key", schema: ErrorBody },
-  404: { description: "The stream is not live (or cannot be read this way)", schema: ErrorBody },
+  404: { description: "The stream is not live", schema: ErrorBody },
   429: { description: "Reader limit reached (RateLimited)", schema: ErrorBody },
 };
 const GATE_STATUS: Record<PlayRefusal["code"], number> = { BadRequest: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404 };
@@ -85,7 +85,7 @@ export function playbackRoutes(deps: PlaybackRoutesDeps): Route[] {
       handle({ params, query, req }) {
         const stream = admit(deps.gate, { domain: params.domain, appName: params.app, streamName: params.stream }, "hls", query.auth_key, req);
         if (query.session) deps.hls.touchSession(query.session, stream);
-        const data = deps.hls.packager(stream)?.segment(Number(params.segment.slice(0, -3)));
+        const data = deps.hls.packager(stream).segment(Number(params.segment.slice(0, -3)));
         if (!data) throw notFound("no such segment (it left the live window, or is not cut yet)");
         return { status: 200, headers: { "cache-control": "max-age=60" }, raw: { contentType: "video/mp2t", text: data } };
       },
@@ -101,7 +101,6 @@ function admit(gate: PlayGate, key: StreamKey, protocol: ReadProtocol, authKey: 
 }
 
 function slotProblem(reason: SlotRefusal): ApiProblem {
-  if (reason === "unsupported") return notFound(slotRefusalMessage(reason));
   return new ApiProblem(429, "RateLimited", slotRefusalMessage(reason), undefined, { "retry-after": "5" });
 }
 
@@ -126,7 +125,6 @@ function serveFlv(deps: PlaybackRoutesDeps, stream: LiveStream, res: ServerRespo
  */
 async function serveHlsPlaylist(deps: PlaybackRoutesDeps, stream: LiveStream, query: z.infer<typeof PlayQuery>, res: ServerResponse) {
   const packager = deps.hls.packager(stream);
-  if (!packager) throw slotProblem("unsupported");
   const credentials = query.auth_key ? `&auth_key=${encodeURIComponent(query.auth_key)}` : "";
   const playlistHeaders = { "content-type": "application/vnd.apple.mpegurl", "cache-control": "no-store" };
   if (!query.session || !deps.hls.touchSession(query.session, stream)) {

@@ -29,8 +29,8 @@ export class HlsService {
   constructor(
     private readonly deps: {
       readers: ReaderRegistry;
-      /** The stream's MPEG-TS as a hub reader; null when it cannot be given in MPEG-TS. */
-      tsSource: (stream: LiveStream) => TsSource | null;
+      /** The stream's MPEG-TS as a hub reader (muxed from frames for an RTMP stream). */
+      tsSource: (stream: LiveStream) => TsSource;
       onDropped?: () => void;
       options?: HlsPackagerOptions;
     },
@@ -38,15 +38,13 @@ export class HlsService {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS).unref();
   }
 
-  /** The running packager of a live stream, started when needed; null when its container cannot be packaged. */
-  packager(stream: LiveStream): HlsPackager | null {
+  /** The running packager of a live stream, started when needed. */
+  packager(stream: LiveStream): HlsPackager {
     const id = streamKeyString(stream.key);
     const running = this.packagers.get(id);
     if (running && running.stream === stream && !running.isEnded) return running;
     running?.stop();
-    const source = this.deps.tsSource(stream);
-    if (!source) return null;
-    const packager = new HlsPackager(stream, source, this.deps.options ?? DEFAULT_HLS_OPTIONS, (reason) => {
+    const packager = new HlsPackager(stream, this.deps.tsSource(stream), this.deps.options ?? DEFAULT_HLS_OPTIONS, (reason) => {
       if (this.packagers.get(id) === packager) this.packagers.delete(id);
       if (reason === "overflow") this.deps.onDropped?.();
     });
