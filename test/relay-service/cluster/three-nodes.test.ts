@@ -95,6 +95,22 @@ describe("a cluster of three nodes on one PostgreSQL", () => {
     expect(await signed.exited).toBe(0);
   });
 
+  it("publisher takeover across nodes: a signed publish on node 3 takes node 1's stream, and node 1 hangs its publisher up", async () => {
+    const domain = "takeover.example.com";
+    const key = "takeover-signing-key-0123456789";
+    expect((await call(0)("PUT", `/v1/domains/${domain}/ingest-auth`, { key })).status).toBe(200);
+    expect((await call(1)("PUT", `/v1/domains/${domain}/ingest-settings`, { publisherTakeover: true })).status).toBe(200);
+    const signed = () => `live/show?vhost=${domain}&auth_key=${signAuthKey({ appName: "live", streamName: "show", key, expiresAt: new Date(Date.now() + 600_000) })}`;
+    const holder = async () => ((await call(1)("GET", `/v1/domains/${domain}/streams`)).body.items as { nodeId: string }[]).map((s) => s.nodeId);
+    const first = publish(0, signed(), 30);
+    await waitFor("node 1 holds the stream", async () => (await holder()).join() === "n1");
+    const second = publish(2, signed(), 30);
+    await waitFor("node 3 holds it", async () => (await holder()).join() === "n3");
+    await Promise.race([first.exited, new Promise((_, reject) => setTimeout(() => reject(new Error("node 1 kept its publisher")), 10_000))]);
+    expect(second.child.exitCode).toBeNull();
+    await second.kill("SIGKILL");
+  }, 60_000);
+
   describe("create on node 1, publish on node 2, status from node 3; then node 2 dies", () => {
     const domain = "shows.example.com";
     let templateId: string;
