@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../../helpers/browser";
-import { killAllSpawned, makeTempDir, runProcess, startFfmpegPublisher, startProcess, waitFor } from "../../helpers/media";
+import { killAllSpawned, makeTempDir, runProcess, startFfmpegPublisher, waitFor } from "../../helpers/media";
 import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
 
 const DOMAIN = "console.example.com";
@@ -118,16 +118,10 @@ describe("operator console in headless Chromium", () => {
   });
 
   it("plays the preview: the video advances and its screenshot is not blank", async () => {
-    // Published over SRT: MPEG-TS in, HLS (MPEG-TS segments) out, whatever the hub converts.
-    startProcess("ffmpeg", [
-      "-hide_banner", "-nostdin", "-loglevel", "error", "-re",
-      "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=15", "-f", "lavfi", "-i", "sine=frequency=440",
-      "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-c:a", "aac", "-t", "60",
-      "-f", "mpegts", `srt://127.0.0.1:${String(svc.ready.srtPort)}?streamid=#!::h=${DOMAIN},r=/preview/srtcam,m=publish`,
-    ]);
     await page.type("#token", svc.token);
     await page.click("#signin button[type=submit]");
-    const card = `article[data-stream="preview/srtcam"]`;
+    // The stream is published over RTMP: its HLS segments are MPEG-TS muxed from the hub's frames.
+    const card = `article[data-stream="live/cam"]`;
     const video = `${card} video`;
     await page.waitForSelector(video, { timeout: 20_000 });
     await page.waitForFunction((sel) => ((document.querySelector(sel) as HTMLVideoElement | null)?.currentTime ?? 0) > 0.5, { timeout: 40_000 }, video);
