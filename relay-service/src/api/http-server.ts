@@ -74,7 +74,7 @@ async function serve(deps: HttpServerDeps, route: Route, req: IncomingMessage, r
   send(res, reply, requestId);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   deps.metrics.observeRequest(route.method, route.path, reply.status, seconds);
-  const level = reply.status >= 500 ? "error" : "info";
+  const level = reply.status >= 500 ? "error" : route.quiet && reply.status < 400 ? "debug" : "info";
   log[level]({ status: reply.status, ms: Math.round(seconds * 1e4) / 10 }, "request");
 }
 

@@ -43,6 +43,8 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   undocumented?: boolean;
   /** Readable from pages on other origins: CORS headers on every answer, and OPTIONS preflights answered. */
   cors?: boolean;
+  /** Asked many times a second per client (HLS playlists and segments): successes are logged at debug, refusals at info. */
+  quiet?: boolean;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
