@@ -1,6 +1,8 @@
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, startService, type ServiceHandle } from "../../helpers/service";
-import { killAllSpawned, makeTempDir, waitFor } from "../../helpers/media";
+import { killAllSpawned, makeTempDir, startProcess, waitFor } from "../../helpers/media";
+import { makeTestTs } from "../../helpers/srt";
 import { startNginxRtmp, type NginxRtmp } from "../../helpers/nginx-rtmp";
 import { ffmpegPlay, publishRtmp, publishSrt } from "../../helpers/playback";
 
@@ -128,5 +130,41 @@ describe("readers: limits", () => {
     expect(await metricValue(service, /^liverelay_playback_refused_total\{protocol="rtmp",reason="max-readers-per-stream"\}/)).toBe(1);
     await Promise.all(held.map((r) => r.cancel()));
     await waitFor(async () => (await fetch(flv("a"))).status === 200, { what: "room again once readers left" });
+  }, 60_000);
+});
+
+describe("readers: a player that stops reading", () => {
+  let service: ServiceHandle;
+  const tmp = makeTempDir("liverelay-slow-reader-");
+
+  beforeAll(async () => {
+    service = await startService();
+    const call = apiClient(service);
+    expect((await call("PUT", `/v1/domains/${DOMAIN}/ingest-settings`, { openPlayback: true })).status).toBe(200);
+    // ~30 Mbit/s (a pre-encoded CBR clip, copied in a loop): the stalled reader's buffers fill in seconds.
+    const clip = await makeTestTs(`${tmp.dir}/clip.ts`, 2, 30_000);
+    startProcess("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", clip, "-c", "copy", "-f", "flv", `rtmp://127.0.0.1:${service.ready.rtmpPort}/live/fast?vhost=${DOMAIN}`]);
+    await waitFor(async () => (await call("GET", `/v1/domains/${DOMAIN}/streams`)).body.items.length === 1, { timeoutMs: 30_000, what: "stream live" });
+  }, 60_000);
+
+  afterAll(async () => {
+    killAllSpawned();
+    await service?.stop();
+    tmp.cleanup();
+  });
+
+  it("is dropped once its queue passes the bound (counted), while a player that reads keeps going", async () => {
+    const stalled = net.connect(Number(new URL(service.url).port), "127.0.0.1");
+    stalled.write(`GET /live/${DOMAIN}/live/fast.flv HTTP/1.1\r\nHost: x\r\n\r\n`);
+    stalled.once("data", () => stalled.pause()); // headers and a first chunk, then never reads again
+    const reading = await openFlvReader(`${service.url}/live/${DOMAIN}/live/fast.flv`);
+    await waitFor(async () => (await metricValue(service, /^liverelay_playback_dropped_total\{protocol="flv"\}/)) === 1, { timeoutMs: 40_000, intervalMs: 500, what: "the stalled player dropped" });
+    const streams = await apiClient(service)("GET", `/v1/domains/${DOMAIN}/streams`);
+    expect(streams.body.items[0].readers.flv).toBe(1); // the stalled player's place is free again
+    const before = reading.bytes;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(reading.bytes).toBeGreaterThan(before + 1_000_000);
+    await reading.cancel();
+    stalled.destroy();
   }, 60_000);
 });
