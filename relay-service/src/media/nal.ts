@@ -1,24 +1,19 @@
 // NAL unit framing shared by H.264 and HEVC: Annex B start codes (MPEG-TS) and 4-byte length
 // prefixes (FLV, MP4, the frames of the hub).
 
+const START_CODE_3 = Buffer.from([0, 0, 1]);
+
 /** The NAL units of an Annex B byte stream (00 00 01 / 00 00 00 01 start codes), without start codes. */
 export function splitAnnexB(es: Buffer): Buffer[] {
   const nals: Buffer[] = [];
-  let start = -1;
-  let i = 0;
-  while (i + 2 < es.length) {
-    if (es[i + 2] > 1) {
-      i += 3;
-    } else if (es[i] === 0 && es[i + 1] === 0 && es[i + 2] === 1) {
-      if (start >= 0) nals.push(trimTrailingZeros(es.subarray(start, i)));
-      start = i + 3;
-      i += 3;
-    } else {
-      i += 1;
-    }
+  let start = es.indexOf(START_CODE_3); // native search: a JS loop over every byte cost more than the rest of the demux
+  while (start >= 0) {
+    const next = es.indexOf(START_CODE_3, start + 3);
+    const nal = next < 0 ? es.subarray(start + 3) : trimTrailingZeros(es.subarray(start + 3, next));
+    if (nal.length > 0) nals.push(nal);
+    start = next;
   }
-  if (start >= 0 && start < es.length) nals.push(es.subarray(start));
-  return nals.filter((n) => n.length > 0);
+  return nals;
 }
 
 /** A 4-byte start code's first zero (and trailing_zero_8bits) belong to no NAL unit. */

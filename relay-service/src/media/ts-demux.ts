@@ -51,24 +51,44 @@ class ClockUnwrapper {
   }
 }
 
+/**
+ * One PES being gathered, copied into a buffer reused from PES to PES: no object per TS packet
+ * (a subarray per packet was most of the demuxer's cost). What `take` returns is valid only
+ * until the next `add`, so frames copy what they keep.
+ */
 class PesBuffer {
-  parts: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(16 * 1024);
   bytes = 0;
   /** PES_packet_length + 6 when the header states it, else 0 (unbounded video PES). */
   expected = 0;
 
-  add(payload: Buffer): void {
-    if (this.bytes === 0 && payload.length >= 6) this.expected = payload.readUInt16BE(4) > 0 ? payload.readUInt16BE(4) + 6 : 0;
-    this.parts.push(payload);
-    this.bytes += payload.length;
+  /** Appends `packet[from..to)`; false (and nothing kept) past the bound. */
+  add(packet: Buffer, from: number, to: number): boolean {
+    const length = to - from;
+    if (this.bytes + length > MAX_PES_BYTES) return false;
+    if (this.bytes + length > this.buf.length) this.grow(this.bytes + length);
+    packet.copy(this.buf, this.bytes, from, to);
+    if (this.bytes === 0 && length >= 6) this.expected = this.buf.readUInt16BE(4) > 0 ? this.buf.readUInt16BE(4) + 6 : 0;
+    this.bytes += length;
+    return true;
   }
 
   take(): Buffer {
-    const pes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
-    this.parts = [];
+    const pes = this.buf.subarray(0, this.bytes);
     this.bytes = 0;
     this.expected = 0;
     return pes;
+  }
+
+  clear(): void {
+    this.bytes = 0;
+    this.expected = 0;
+  }
+
+  private grow(atLeast: number): void {
+    const bigger = Buffer.allocUnsafe(Math.min(MAX_PES_BYTES, Math.max(atLeast, this.buf.length * 2)));
+    this.buf.copy(bigger, 0, 0, this.bytes);
+    this.buf = bigger;
   }
 }
 
@@ -94,15 +114,22 @@ export class TsFrameDemuxer {
 
   /** Whole, aligned 188-byte packets (what the hub's packetizer yields). */
   push(packets: Buffer): void {
-    for (let at = 0; at + TS_PACKET_BYTES <= packets.length; at += TS_PACKET_BYTES) this.onPacket(packets.subarray(at, at + TS_PACKET_BYTES));
+    for (let at = 0; at + TS_PACKET_BYTES <= packets.length; at += TS_PACKET_BYTES) this.onPacket(packets, at);
   }
 
-  private onPacket(packet: Buffer): void {
-    const header = readPacketHeader(packet, 0);
-    if (header.pid === PAT_PID) this.pmtPid = parsePat(packet, header) ?? this.pmtPid;
-    else if (header.pid === this.pmtPid) this.onPmt(parsePmt(packet, header));
-    else if (header.pid === this.videoEs?.stream.pid) this.onPayload(this.videoEs, header.unitStart, packet.subarray(header.payloadOffset));
-    else if (header.pid === this.audioEs?.stream.pid) this.onPayload(this.audioEs, header.unitStart, packet.subarray(header.payloadOffset));
+  private onPacket(buf: Buffer, at: number): void {
+    const pid = ((buf[at + 1] & 0x1f) << 8) | buf[at + 2];
+    if (pid === PAT_PID || pid === this.pmtPid) {
+      const packet = buf.subarray(at, at + TS_PACKET_BYTES);
+      const header = readPacketHeader(packet, 0);
+      if (pid === PAT_PID) this.pmtPid = parsePat(packet, header) ?? this.pmtPid;
+      else this.onPmt(parsePmt(packet, header));
+      return;
+    }
+    const es = pid === this.videoEs?.stream.pid ? this.videoEs : pid === this.audioEs?.stream.pid ? this.audioEs : undefined;
+    if (!es) return;
+    const header = readPacketHeader(buf, at);
+    this.onPayload(es, header.unitStart, buf, at + header.payloadOffset, at + TS_PACKET_BYTES);
   }
 
   private onPmt(streams: ElementaryStream[] | null): void {
@@ -116,17 +143,17 @@ export class TsFrameDemuxer {
     if (audio?.pid !== this.audioEs?.stream.pid) this.audioEs = audio && { stream: audio, pes: new PesBuffer() };
   }
 
-  private onPayload(es: Elementary, unitStart: boolean, payload: Buffer): void {
+  private onPayload(es: Elementary, unitStart: boolean, packet: Buffer, from: number, to: number): void {
+    if (from >= to) return;
     if (unitStart && es.pes.bytes > 0) this.flush(es);
     if (!unitStart && es.pes.bytes === 0) return; // joined mid-PES: wait for the next start
-    es.pes.add(payload);
-    if ((es.pes.expected > 0 && es.pes.bytes >= es.pes.expected) || es.pes.bytes > MAX_PES_BYTES) this.flush(es);
+    if (!es.pes.add(packet, from, to)) return es.pes.clear(); // a PES past the bound is dropped
+    if (es.pes.expected > 0 && es.pes.bytes >= es.pes.expected) this.flush(es);
   }
 
   private flush(es: Elementary): void {
     const expected = es.pes.expected;
     const pes = es.pes.take();
-    if (pes.length > MAX_PES_BYTES) return;
     const header = readPesHeader(pes);
     if (!header) return;
     const dts = this.clock.unwrap(header.dts);
@@ -145,7 +172,7 @@ export class TsFrameDemuxer {
       if (codec.isDelimiter(type)) continue;
       if (codec.isParameterSet(type)) {
         if (!this.parameterSets.get(type)?.equals(nal)) newParameters = true;
-        this.parameterSets.set(type, Buffer.from(nal));
+        this.parameterSets.set(type, Buffer.from(nal)); // a copy: the PES buffer is reused
         continue;
       }
       keyframe ||= codec.isKeyframe(type);
@@ -166,7 +193,7 @@ export class TsFrameDemuxer {
       const config = audioSpecificConfig(adts.config);
       if (!this.audio?.config.equals(config)) this.audio = { kind: "audio", codec: "aac", config, timebase: TIMEBASE };
       const pts = at.pts + Math.round((i * AAC_FRAME_SAMPLES * TIMEBASE) / sampleRateOf(adts.config));
-      this.onFrame({ track: this.audio, pts, dts: pts, keyframe: true, data: adts.data });
+      this.onFrame({ track: this.audio, pts, dts: pts, keyframe: true, data: Buffer.from(adts.data) }); // the PES buffer is reused
     });
   }
 }
