@@ -27,7 +27,7 @@ const FAST_RETRY_FOR_MS = 5 * 60_000;
 type Desired =
   | { run: true; stream: LiveStream }
   | { run: false; state: "inactive" | "waiting" }
-  | { run: false; state: "error"; code: "ProtocolMismatch" | "RelayLoop"; message: string };
+  | { run: false; state: "error"; code: "ProtocolMismatch" | "RelayLoop" | "ConversionUnsupported"; message: string };
 
 interface Relay {
   template: RelayTemplate;
@@ -223,9 +223,14 @@ export class RelaySupervisor {
     }
     const stream = this.deps.hub.get(t);
     if (!stream || (this.deps.runsHere && !this.deps.runsHere(stream))) return { run: false, state: "waiting" };
-    if (!protocolMatches(stream.protocol, t.destinationUrl) && !t.protocolConversion) {
+    if (protocolMatches(stream.protocol, t.destinationUrl)) return { run: true, stream };
+    if (!t.protocolConversion) {
       const wanted = stream.protocol === "srt" ? "srt" : "rtmp or rtmps";
       return { run: false, state: "error", code: "ProtocolMismatch", message: `the stream was ingested over ${stream.protocol}; its destination must be ${wanted}` };
+    }
+    const unconvertible = unconvertibleCodec(stream);
+    if (unconvertible) {
+      return { run: false, state: "error", code: "ConversionUnsupported", message: `the stream's ${unconvertible} cannot be converted to the destination's container (H.264, HEVC and AAC can)` };
     }
     return { run: true, stream };
   }
@@ -371,3 +376,18 @@ export class RelaySupervisor {
     return this.deps.logger.child({ templateId: t.id, domain: t.domain, appName: t.appName, streamName: t.streamName });
   }
 }
+
+/**
+ * A codec the hub cannot carry into the other container, as the ingest names it (onMetaData or
+ * the PMT); null when it can, or before the stream says. Video other than H.264/HEVC has no
+ * frames to convert; without video, audio other than AAC has none either. (Beside convertible
+ * video, other audio is left out of the converted stream.)
+ */
+function unconvertibleCodec(stream: LiveStream): string | null {
+  const { videoCodec, audioCodec } = stream.describe();
+  if (videoCodec) return CONVERTIBLE_VIDEO.has(videoCodec) ? null : `video codec ${videoCodec}`;
+  if (audioCodec && audioCodec !== "aac") return `audio codec ${audioCodec}`;
+  return null;
+}
+
+const CONVERTIBLE_VIDEO = new Set(["h264", "hevc"]);

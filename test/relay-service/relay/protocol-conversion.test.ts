@@ -1,6 +1,7 @@
 // Cross-protocol relays (`protocolConversion`): SRT ingest → a real nginx-rtmp, RTMP ingest →
 // an SRT listener, through the in-process engines fed by the hub's converted container; and
 // the protocol match staying the default (ProtocolMismatch) until a template opts in.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -67,6 +68,16 @@ describe("cross-protocol relays (protocolConversion)", () => {
     await pub.exited; // the 8 s clip ends; the relay ends with it and nginx closes the recording
     await waitFor("nginx closed the recording", async () => !(await nginx.streams()).has("converted1"), 20_000);
     expectDecodableMonotonic(path.join(nginx.recordDir, "converted1.flv"), 4);
+  });
+
+  it("a stream whose codec frames do not carry (MPEG-2 video) is error/ConversionUnsupported, nothing started", async () => {
+    const mpeg2 = path.join(dir, "mpeg2.ts");
+    execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-t", "8", "-c:v", "mpeg2video", "-f", "mpegts", mpeg2]);
+    const template = await createTemplate("mpeg2-in", `${nginx.rtmpUrl}/sink/never`, { protocolConversion: true });
+    running.push(spawnFfmpegPublisher({ port: Number(svc.ready.srtPort), streamId: streamId("mpeg2-in"), file: mpeg2 }));
+    const s = await waitState(template.id, "error");
+    expect(s.lastError).toMatchObject({ code: "ConversionUnsupported", message: expect.stringContaining("mpeg2video") });
+    expect(s.restarts).toBe(0);
   });
 
   it("RTMP ingest → SRT listener with conversion on: MPEG-TS muxed by the hub arrives decodable", async () => {
