@@ -66,7 +66,8 @@ describe("the service on PostgreSQL (--store postgres://…)", () => {
     expect(metrics.status).toBe(200);
     expect(String(metrics.body)).toContain("liverelay_events_outbox_backlog");
     await restart;
-    await until(async () => (await ready()) === 200);
+    // Each node serves again once its own health check has seen the database (within a second).
+    for (const n of nodes) await until(async () => (await fetch(`${n.url}/readyz`)).status === 200);
     expect((await call("POST", "/v1/domains/after.example.com/relay-templates", template(1))).status).toBe(201);
     expect((await apiClient(nodes[1])("GET", "/v1/domains/after.example.com/relay-templates")).body.items).toHaveLength(1);
   }, 60_000);

@@ -9,7 +9,12 @@ export interface Queryable {
 }
 
 const POOL_SIZE = 10;
-const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * node-postgres applies its connect timeout to the wait for a free pooled client too, and a burst
+ * of writes into one domain queues behind that domain's lock: a short timeout turned a busy pool
+ * into 503s. An unreachable database is answered at once instead, from the health flag below.
+ */
+const POOL_WAIT_MS = 30_000;
 /** A statement without an answer for this long is treated as a lost connection (a half-open socket never errors by itself). */
 const QUERY_TIMEOUT_MS = 30_000;
 const HEALTH_EVERY_MS = 1_000;
@@ -46,7 +51,7 @@ export class PgDb {
     readonly url: string,
     private readonly logger: Logger,
   ) {
-    this.pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS, keepAlive: true, application_name: "liverelay", types: TYPES });
+    this.pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: POOL_WAIT_MS, query_timeout: QUERY_TIMEOUT_MS, keepAlive: true, application_name: "liverelay", types: TYPES });
     // An idle client whose connection broke: the pool drops it; without a listener this would crash the process.
     this.pool.on("error", (err) => this.markDown(err));
     this.ping = setInterval(() => void this.checkHealth(), HEALTH_EVERY_MS);
@@ -87,6 +92,8 @@ export class PgDb {
 
   private async guard<T>(run: () => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError("the store is closed");
+    // Known down (the 1 s ping says when it is back): answer now rather than queue for a connection.
+    if (!this.healthy) throw new StoreUnavailableError();
     try {
       const result = await run();
       this.healthy = true;
