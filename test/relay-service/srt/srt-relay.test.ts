@@ -101,14 +101,14 @@ describe("SRT ingest and SRT relays", () => {
     expect(probe(dest.file).duration).toBeGreaterThan(6);
   });
 
-  it("refuses m=request (no playback) and malformed stream ids at the handshake", async () => {
+  it("refuses an unauthorised m=request reader and malformed stream ids at the handshake", async () => {
     const request = ffmpegCaller("req", { mode: "request", seconds: 2 });
     const malformed = publish(spawnFfmpegPublisher({ port: srtPort, streamId: "not a stream id", file: clip, seconds: 2 }));
     const tooDeep = publish(spawnFfmpegPublisher({ port: srtPort, streamId: "#!::r=live/a/b,m=publish", file: clip, seconds: 2 }));
     for (const p of [request, malformed, tooDeep]) expect((await p.exited).code, p.stderr()).not.toBe(0);
     expect(await isLive("req")).toBe(false);
     const rejections = svc.logs().filter((l) => l.msg === "srt caller rejected").map((l) => l.reason);
-    expect(rejections).toEqual(expect.arrayContaining(["BadMode", "BadRequest"]));
+    expect(rejections).toEqual(expect.arrayContaining(["Unauthorized", "BadRequest"])); // reading needs a play key or open playback
     expect(await liveStreams("default")).toEqual([]);
   });
 
