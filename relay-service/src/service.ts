@@ -159,7 +159,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   leases.on("change", () => relays.sourcesChanged());
   // Transcoding, snapshots and recording: more readers of the hub, each with its own bounded queue.
   const mediaCounters = registerMediaMetrics(metrics.registry, { supervisor: () => media?.supervisor });
-  const media = await startMediaProcessing({ dataDir: config.dataDir, store, hub, logger, counters: mediaCounters, events });
+  const media = await startMediaProcessing({ dataDir: config.dataDir, store, nodeId, hub, logger, counters: mediaCounters, events });
 
   // Consumers of the events: webhooks (deliveries in order per domain, through a fair limiter) and the live tail.
   const tail = new LiveTail(store.outbox, (l) => events.onAppended(l), logger.child({ component: "events" }));

@@ -17,6 +17,8 @@ export interface MediaProcessing {
 export async function startMediaProcessing(deps: {
   dataDir: string;
   store: Store;
+  /** This node: it recovers only the recordings it left open (another node may be writing its own). */
+  nodeId: string;
   hub: StreamHub;
   logger: Logger;
   counters?: MediaCounters;
@@ -26,11 +28,12 @@ export async function startMediaProcessing(deps: {
   const logger = deps.logger.child({ component: "processing" });
   const paths = mediaPaths(deps.dataDir);
   // Listed before any recorder starts, so only what a previous run left open is recovered.
-  const leftOpen = await store.listUnfinishedRecordings();
+  const leftOpen = await store.listUnfinishedRecordings(deps.nodeId);
   void recoverRecordings(store, paths.recordings, leftOpen, logger).catch((err: unknown) => logger.error({ err }, "recovering recordings failed"));
   const supervisor = new MediaSupervisor({
     hub,
     store,
+    nodeId: deps.nodeId,
     paths,
     logger,
     events: deps.events,

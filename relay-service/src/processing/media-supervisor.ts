@@ -93,6 +93,8 @@ export class MediaSupervisor {
     private readonly deps: {
       hub: StreamHub;
       store: MediaStore;
+      /** This node: written on each recording it makes. */
+      nodeId: string;
       paths: MediaPaths;
       loadConfigs: () => Promise<MediaConfigs>;
       logger: Logger;
@@ -253,7 +255,7 @@ export class MediaSupervisor {
     }
     const recording = this.configs.recording.find(ofApp);
     if (recording) {
-      const deps = { store: this.deps.store, root: this.deps.paths.recordings, logger: this.deps.logger, events: this.deps.events };
+      const deps = { store: this.deps.store, nodeId: this.deps.nodeId, root: this.deps.paths.recordings, logger: this.deps.logger, events: this.deps.events };
       specs.push({ id: id("recorder"), kind: "recorder", stream, fingerprint: `${recording.format}/${recording.segmentSeconds}`, create: () => new Recorder(stream, recording, deps) });
     }
     return specs;

@@ -62,7 +62,7 @@ export class Recorder implements MediaWorker {
   constructor(
     private readonly source: LiveStream,
     private readonly config: RecordingConfig,
-    private readonly deps: { store: MediaStore; root: string; logger: Logger; events?: EventSink },
+    private readonly deps: { store: MediaStore; nodeId: string; root: string; logger: Logger; events?: EventSink },
   ) {
     this.folder = streamFolder(source.key);
     const container = source.container;
@@ -149,7 +149,7 @@ export class Recorder implements MediaWorker {
 
   private openFile(relativePath: string, at: Date): void {
     const k = this.source.key;
-    const row: RecordingRecord = { id: newRecordingId(at), domain: k.domain, appName: k.appName, streamName: k.streamName, format: this.config.format, path: relativePath, startedAt: at.toISOString(), endedAt: null, durationSeconds: null, bytes: 0 };
+    const row: RecordingRecord = { id: newRecordingId(at), domain: k.domain, appName: k.appName, streamName: k.streamName, format: this.config.format, path: relativePath, startedAt: at.toISOString(), endedAt: null, durationSeconds: null, bytes: 0, nodeId: this.deps.nodeId };
     this.open = row;
     this.queue(async () => {
       await this.deps.store.addRecording(row);

@@ -17,6 +17,8 @@ export interface RecordingRecord {
   endedAt: string | null;
   durationSeconds: number | null;
   bytes: number;
+  /** The node writing it: only that node closes it after a crash (its files are in that node's data dir). */
+  nodeId: string;
 }
 
 export interface RecordingFilter {
@@ -55,7 +57,10 @@ export interface MediaStore {
   finishRecording(id: string, end: RecordingEnd): Promise<boolean>;
   getRecording(domain: string, id: string): Promise<RecordingRecord | null>;
   listRecordings(domain: string, filter: RecordingFilter, page: { limit: number; afterId?: string }): Promise<RecordingPage>;
-  /** Recordings never finished: what a crash left behind, fixed up at start. */
-  listUnfinishedRecordings(): Promise<RecordingRecord[]>;
+  /**
+   * Recordings `nodeId` never finished: what its crash left behind, fixed up when it starts again.
+   * Another node's open recordings are not listed (that node may still be writing them).
+   */
+  listUnfinishedRecordings(nodeId: string): Promise<RecordingRecord[]>;
   deleteRecording(domain: string, id: string): Promise<boolean>;
 }

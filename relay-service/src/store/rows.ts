@@ -176,6 +176,7 @@ export interface RecordingRow {
   ended_at: string | null;
   duration_seconds: number | null;
   bytes: number;
+  node_id: string;
 }
 
 export const toRecording = (r: RecordingRow): RecordingRecord => ({
@@ -189,4 +190,5 @@ export const toRecording = (r: RecordingRow): RecordingRecord => ({
   endedAt: r.ended_at,
   durationSeconds: r.duration_seconds,
   bytes: r.bytes,
+  nodeId: r.node_id,
 });

@@ -186,11 +186,12 @@ export function storeContract(opts: ContractOptions): void {
     expect(await store.getRecordingConfig(DOMAIN, "live")).toBeNull();
   });
 
-  it("indexes recordings: add, finish, page, filter, unfinished, delete", async () => {
+  it("indexes recordings: add, finish, page, filter, unfinished per writing node, delete", async () => {
     const [store] = await setup();
     const rec = (i: number): RecordingRecord => ({
       id: `rec_${String(i).padStart(3, "0")}`, domain: DOMAIN, appName: "live", streamName: i % 2 ? "odd" : "even", format: "mp4",
       path: `${DOMAIN}/live/${i}.mp4`, startedAt: new Date(i * 1000).toISOString(), endedAt: null, durationSeconds: null, bytes: 0,
+      nodeId: i === 3 ? "node-b" : "node-a",
     });
     for (let i = 0; i < 5; i++) await store.addRecording(rec(i));
     expect(await store.finishRecording("rec_001", { endedAt: new Date(9_000).toISOString(), durationSeconds: 4.5, bytes: 6_000_000_000 })).toBe(true);
@@ -200,7 +201,10 @@ export function storeContract(opts: ContractOptions): void {
     const page2 = await store.listRecordings(DOMAIN, {}, { limit: 2, afterId: page1.lastId! });
     expect([...page1.items, ...page2.items].map((r) => r.id)).toEqual(["rec_000", "rec_001", "rec_002", "rec_003"]);
     expect((await store.listRecordings(DOMAIN, { streamName: "odd" }, { limit: 10 })).items.map((r) => r.id)).toEqual(["rec_001", "rec_003"]);
-    expect((await store.listUnfinishedRecordings()).map((r) => r.id)).toEqual(["rec_000", "rec_002", "rec_003", "rec_004"]);
+    // Each node recovers only what it was writing: node-b's open rec_003 is not node-a's to close.
+    expect((await store.listUnfinishedRecordings("node-a")).map((r) => r.id)).toEqual(["rec_000", "rec_002", "rec_004"]);
+    expect(await store.listUnfinishedRecordings("node-b")).toEqual([{ ...rec(3) }]);
+    expect(await store.listUnfinishedRecordings("node-c")).toEqual([]);
     expect(await store.deleteRecording(DOMAIN, "rec_000")).toBe(true);
     expect(await store.getRecording(DOMAIN, "rec_000")).toBeNull();
   });

@@ -292,9 +292,9 @@ export class PostgresStore implements Store {
 
   async addRecording(r: RecordingRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO recordings (id, domain, app_name, stream_name, format, path, started_at, ended_at, duration_seconds, bytes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [r.id, r.domain, r.appName, r.streamName, r.format, r.path, r.startedAt, r.endedAt, r.durationSeconds, r.bytes],
+      `INSERT INTO recordings (id, domain, app_name, stream_name, format, path, started_at, ended_at, duration_seconds, bytes, node_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [r.id, r.domain, r.appName, r.streamName, r.format, r.path, r.startedAt, r.endedAt, r.durationSeconds, r.bytes, r.nodeId],
     );
   }
 
@@ -318,8 +318,8 @@ export class PostgresStore implements Store {
     return { items, lastId: rows.length > page.limit ? items[items.length - 1].id : null };
   }
 
-  async listUnfinishedRecordings(): Promise<RecordingRecord[]> {
-    return (await this.db.query<RecordingRow>(`SELECT * FROM recordings WHERE ended_at IS NULL ORDER BY id`)).map(toRecording);
+  async listUnfinishedRecordings(nodeId: string): Promise<RecordingRecord[]> {
+    return (await this.db.query<RecordingRow>(`SELECT * FROM recordings WHERE ended_at IS NULL AND node_id IN ($1, '') ORDER BY id`, [nodeId])).map(toRecording);
   }
 
   async deleteRecording(domain: string, id: string): Promise<boolean> {

@@ -201,4 +201,14 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX relay_status_by_session ON relay_status (session_id);
     `,
   },
+  {
+    version: 10,
+    name: "recordings: the node writing each (crash recovery closes only its own)",
+    sql: `
+      -- '' for rows written before: the one node there was then recovers them.
+      ALTER TABLE recordings ADD COLUMN node_id TEXT NOT NULL DEFAULT '';
+      DROP INDEX recordings_unfinished;
+      CREATE INDEX recordings_unfinished ON recordings (node_id, id) WHERE ended_at IS NULL;
+    `,
+  },
 ];

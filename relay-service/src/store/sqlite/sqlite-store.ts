@@ -336,9 +336,9 @@ export class SqliteStore implements Store {
   async addRecording(r: RecordingRecord): Promise<void> {
     this.db.transaction(() =>
       this.stmt(
-        `INSERT INTO recordings (id, domain, app_name, stream_name, format, path, started_at, ended_at, duration_seconds, bytes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(r.id, r.domain, r.appName, r.streamName, r.format, r.path, r.startedAt, r.endedAt, r.durationSeconds, r.bytes),
+        `INSERT INTO recordings (id, domain, app_name, stream_name, format, path, started_at, ended_at, duration_seconds, bytes, node_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(r.id, r.domain, r.appName, r.streamName, r.format, r.path, r.startedAt, r.endedAt, r.durationSeconds, r.bytes, r.nodeId),
     )();
   }
 
@@ -367,8 +367,8 @@ export class SqliteStore implements Store {
     return { items, lastId: rows.length > page.limit ? items[items.length - 1].id : null };
   }
 
-  async listUnfinishedRecordings(): Promise<RecordingRecord[]> {
-    return (this.stmt("SELECT * FROM recordings WHERE ended_at IS NULL ORDER BY id").all() as RecordingRow[]).map(toRecording);
+  async listUnfinishedRecordings(nodeId: string): Promise<RecordingRecord[]> {
+    return (this.stmt("SELECT * FROM recordings WHERE ended_at IS NULL AND node_id IN (?, '') ORDER BY id").all(nodeId) as RecordingRow[]).map(toRecording);
   }
 
   async deleteRecording(domain: string, id: string): Promise<boolean> {
