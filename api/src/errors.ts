@@ -16,6 +16,7 @@ export const ErrorCode = z.enum([
   "RangeNotSatisfiable",
   "RateLimited",
   "StoreUnavailable",
+  "StreamElsewhere",
   "Internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

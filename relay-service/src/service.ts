@@ -16,7 +16,7 @@ import { buildOpenApi } from "./api/openapi";
 import type { Route } from "./api/route";
 import { relayRoutes } from "./api/routes/relays";
 import { StreamHub } from "./hub/stream-hub";
-import type { LiveStream } from "./hub/live-stream";
+import type { LiveStream, StreamKey } from "./hub/live-stream";
 import { PublishGate } from "./ingest/publish-gate";
 import { createRtmpIngest } from "./ingest/rtmp-ingest";
 import { createSrtIngest } from "./ingest/srt-ingest";
@@ -51,7 +51,7 @@ import { srtReads } from "./playback/srt-read";
 import { HlsService } from "./playback/hls/hls-service";
 import { openFeed } from "./playback/player-attach";
 import { playbackRoutes } from "./api/routes/playback";
-import { advertisedHosts, resolveNodeId } from "./cluster/node-identity";
+import { advertisedHosts, advertisedHttpUrl, resolveNodeId } from "./cluster/node-identity";
 import { StreamLeases } from "./cluster/stream-leases";
 import { ClusterNode } from "./cluster/cluster-node";
 import { ClusterView } from "./cluster/cluster-view";
@@ -100,7 +100,13 @@ export async function startService(config: Config, logger: Logger = createLogger
   const playback = registerPlaybackMetrics(metrics.registry, () => readers);
   const readers = new ReaderRegistry({ maxReaders: config.maxReaders, maxReadersPerStream: config.maxReadersPerStream }, playback.refused);
   const players = { readers, onDropped: playback.dropped };
-  const playGate = new PlayGate({ hub, ingestAuth, settings: ingestSettings, defaultDomain: config.defaultDomain, checkToken, logger: logger.child({ component: "playback" }) });
+  // A stream another node holds is read there: the gate names the holder and its HTTP address (peers' as last listed).
+  const peerHttpUrls = new Map<string, string>();
+  const holderOf = (key: StreamKey) => {
+    const holder = leases.heldElsewhere(key);
+    return holder ? { nodeId: holder, httpUrl: peerHttpUrls.get(holder) || null } : null;
+  };
+  const playGate = new PlayGate({ hub, ingestAuth, settings: ingestSettings, defaultDomain: config.defaultDomain, checkToken, holderOf, logger: logger.child({ component: "playback" }) });
   const hls = new HlsService({
     readers,
     onDropped: () => playback.dropped("hls"),
@@ -227,11 +233,13 @@ export async function startService(config: Config, logger: Logger = createLogger
   // Membership: registered with its ingest ports (other nodes' loop checks), leases renewed, relay status published.
   const member = new ClusterNode({
     store: store.cluster,
-    node: { id: nodeId, publicHosts: advertisedHosts(config.host, config.publicHost), rtmpPort: rtmp.port, srtPort: srt.port, httpUrl },
+    node: { id: nodeId, publicHosts: advertisedHosts(config.host, config.publicHost), rtmpPort: rtmp.port, srtPort: srt.port, httpUrl: advertisedHttpUrl(config.host, config.publicHost, (http.address() as AddressInfo).port) },
     leases,
     relays: () => relays.listAll(),
     onPeers: (peers) => {
       self.peers = peers;
+      peerHttpUrls.clear();
+      for (const p of peers) peerHttpUrls.set(p.id, p.httpUrl);
       firstNode = peers.every((p) => nodeId < p.id);
     },
     logger: logger.child({ component: "cluster" }),

@@ -27,8 +27,8 @@ export class ClusterNode {
       leases: StreamLeases;
       /** Every relay's status with its template (the supervisor's view). */
       relays: () => { template: RelayTemplate; status: RelayStatus }[];
-      /** The other live nodes' ingest, when it changed (loop detection). */
-      onPeers: (peers: PeerIngest[]) => void;
+      /** The other live nodes' ingest (loop detection) and HTTP address (playback redirects), when it changed. */
+      onPeers: (peers: (PeerIngest & { httpUrl: string })[]) => void;
       logger: Logger;
     },
   ) {}
@@ -83,10 +83,10 @@ export class ClusterNode {
     try {
       this.deps.leases.setRemote(await this.deps.store.listStreams());
       const peers = (await this.deps.store.listNodes(LEASE_MS)).filter((n) => n.id !== this.deps.node.id);
-      const key = JSON.stringify(peers.map((p) => [p.id, p.publicHosts, p.rtmpPort, p.srtPort]));
+      const key = JSON.stringify(peers.map((p) => [p.id, p.publicHosts, p.rtmpPort, p.srtPort, p.httpUrl]));
       if (key !== this.peerKey) {
         this.peerKey = key;
-        this.deps.onPeers(peers.map((p) => ({ id: p.id, hosts: p.publicHosts, rtmpPort: p.rtmpPort, srtPort: p.srtPort })));
+        this.deps.onPeers(peers.map((p) => ({ id: p.id, hosts: p.publicHosts, rtmpPort: p.rtmpPort, srtPort: p.srtPort, httpUrl: p.httpUrl })));
       }
     } catch {
       /* the heartbeat logged the outage; the caches stay as they were */

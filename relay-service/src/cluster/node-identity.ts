@@ -26,6 +26,17 @@ export function resolveNodeId(configured: string | undefined, dataDir: string): 
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
 
 /**
+ * Where players reach this node's HTTP reads (other nodes redirect there): the first
+ * `--public-host` (the node's own name), else the bind address when it is a specific one, with
+ * the HTTP port it listens on. '' when neither: other nodes then cannot send players here.
+ */
+export function advertisedHttpUrl(bindHost: string, publicHosts: readonly string[], port: number): string {
+  const host = publicHosts[0] ?? (WILDCARDS.has(bindHost) ? "" : bindHost);
+  if (!host) return "";
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/**
  * The names and addresses other nodes should treat as this node's ingest: the operator's
  * `--public-host` names, the bind address when it is a specific one, the host name and every
  * non-internal interface address (destinations often name a node by IP).

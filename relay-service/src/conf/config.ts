@@ -16,7 +16,7 @@ const FLAGS = {
   "default-domain": { env: "LIVERELAY_DEFAULT_DOMAIN", default: "default", help: "domain of streams published without vhost/domain" },
   "relay-engine": { env: "LIVERELAY_RELAY_ENGINE", default: "in-process", help: "how relays run: in-process (the service's RTMP client and SRT caller) | ffmpeg (one process each)" },
   "tls-ca-file": { env: "LIVERELAY_TLS_CA_FILE", default: undefined, help: "PEM file of extra CAs trusted for rtmps:// destinations (besides the system store)" },
-  "public-host": { env: "LIVERELAY_PUBLIC_HOST", default: "", help: "comma-separated names this service is reached by (DNS names of this host): destinations naming them are its own ingest (loop check)" },
+  "public-host": { env: "LIVERELAY_PUBLIC_HOST", default: "", help: "comma-separated names this service is reached by (DNS names of this host): destinations naming them are its own ingest (loop check); the first is where other cluster nodes send HTTP players of its streams" },
   "log-level": { env: "LIVERELAY_LOG_LEVEL", default: "info", help: "trace | debug | info | warn | error" },
   "max-rtmp-connections": { env: "LIVERELAY_MAX_RTMP_CONNECTIONS", default: "1000", help: "RTMP connections at once; more are closed on connect" },
   "max-rtmp-buffered-bytes": { env: "LIVERELAY_MAX_RTMP_BUFFERED_BYTES", default: String(64 * 1024 * 1024), help: "bytes of incomplete RTMP messages held across all connections; the connection passing it is closed" },

@@ -10,7 +10,13 @@ export type ReadProtocol = "rtmp" | "flv" | "hls" | "srt";
 export const READ_PROTOCOLS: readonly ReadProtocol[] = ["rtmp", "flv", "hls", "srt"];
 
 export type PlayRefusalCode = "BadRequest" | "Unauthorized" | "Forbidden" | "NotFound";
-export type PlayRefusal = { ok: false; code: PlayRefusalCode; message: string };
+/** Another node holds the stream: HTTP reads are sent there, other protocols refused naming it. */
+export interface StreamHolder {
+  nodeId: string;
+  /** Its advertised HTTP address; null when it advertises none. */
+  httpUrl: string | null;
+}
+export type PlayRefusal = { ok: false; code: PlayRefusalCode; message: string; heldBy?: StreamHolder };
 export type PlayAdmission = { ok: true; stream: LiveStream };
 
 export interface PlayCredentials {
@@ -35,6 +41,8 @@ export class PlayGate {
       settings: IngestSettingsCache;
       defaultDomain: string;
       checkToken: (authorization: string | undefined) => boolean;
+      /** The other node holding a stream that is not live here (cluster); null when none does. */
+      holderOf?: (key: StreamKey) => StreamHolder | null;
       logger: Logger;
     },
   ) {}
@@ -53,8 +61,11 @@ export class PlayGate {
       return refusal;
     }
     const stream = this.deps.hub.get(key);
-    if (!stream) return { ok: false, code: "NotFound", message: "the stream is not live" };
-    return { ok: true, stream };
+    if (stream) return { ok: true, stream };
+    const heldBy = this.deps.holderOf?.(key) ?? null;
+    if (!heldBy) return { ok: false, code: "NotFound", message: "the stream is not live" };
+    this.deps.logger.info({ domain: key.domain, appName: key.appName, streamName: key.streamName, protocol, holder: heldBy.nodeId }, "read of a stream another node holds");
+    return { ok: false, code: "NotFound", message: `the stream is live on node ${heldBy.nodeId}, not on this one: read it there`, heldBy };
   }
 
   private checkCredentials(key: StreamKey, credentials: PlayCredentials): PlayRefusal | null {

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { Logger } from "pino";
 import type { StreamHub } from "../hub/stream-hub";
 import type { Store } from "../store/store";
@@ -28,7 +30,8 @@ export async function startMediaProcessing(deps: {
   const logger = deps.logger.child({ component: "processing" });
   const paths = mediaPaths(deps.dataDir);
   // Listed before any recorder starts, so only what a previous run left open is recovered.
-  const leftOpen = await store.listUnfinishedRecordings(deps.nodeId);
+  // A row from before recordings named their node ('') is this node's only where its files are.
+  const leftOpen = (await store.listUnfinishedRecordings(deps.nodeId)).filter((r) => r.nodeId === deps.nodeId || fs.existsSync(path.join(paths.recordings, r.path)));
   void recoverRecordings(store, paths.recordings, leftOpen, logger).catch((err: unknown) => logger.error({ err }, "recovering recordings failed"));
   const supervisor = new MediaSupervisor({
     hub,

@@ -14,6 +14,7 @@ export interface NodeRecord {
   publicHosts: string[];
   rtmpPort: number;
   srtPort: number;
+  /** Where players reach its HTTP reads (`http://{first public host}:{port}`); '' when it advertises none. */
   httpUrl: string;
 }
 

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { advertisedHosts, resolveNodeId } from "../../../relay-service/src/cluster/node-identity";
+import { advertisedHosts, advertisedHttpUrl, resolveNodeId } from "../../../relay-service/src/cluster/node-identity";
 import { ConfigError, loadConfig } from "../../../relay-service/src/conf/config";
 
 describe("node identity", () => {
@@ -26,5 +26,13 @@ describe("node identity", () => {
     expect(advertisedHosts("10.1.2.3", ["relay-1.example.com"])).toEqual(expect.arrayContaining(["relay-1.example.com", "10.1.2.3", os.hostname()]));
     expect(advertisedHosts("0.0.0.0", [])).not.toContain("0.0.0.0");
     expect(advertisedHosts("::", [])).not.toContain("::");
+  });
+
+  it("advertises its HTTP reads at the first public name, else a specific bind address, with its HTTP port; nothing for a bare wildcard", () => {
+    expect(advertisedHttpUrl("0.0.0.0", ["relay-1.example.com", "live.example.com"], 8080)).toBe("http://relay-1.example.com:8080");
+    expect(advertisedHttpUrl("10.1.2.3", [], 8080)).toBe("http://10.1.2.3:8080");
+    expect(advertisedHttpUrl("::1", [], 8080)).toBe("http://[::1]:8080");
+    expect(advertisedHttpUrl("0.0.0.0", [], 8080)).toBe("");
+    expect(advertisedHttpUrl("::", [], 8080)).toBe("");
   });
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { AppName, Domain, ErrorBody, StreamName } from "@liverelay/api";
 import type { LiveStream, StreamKey } from "../../hub/live-stream";
-import type { PlayGate, PlayRefusal, ReadProtocol } from "../../playback/play-gate";
+import type { PlayGate, PlayRefusal, ReadProtocol, StreamHolder } from "../../playback/play-gate";
 import { claimPlayerSlot, slotRefusalMessage, type PlayerDeps, type SlotRefusal } from "../../playback/player-attach";
 import type { HlsService } from "../../playback/hls/hls-service";
 import { CORS_HEADERS } from "../cors";
@@ -34,8 +34,10 @@ const errors = {
   400: { description: "Invalid path", schema: ErrorBody },
   401: { description: "No credentials, or an invalid bearer token", schema: ErrorBody },
   403: { description: "auth_key invalid, expired, or the domain has no play key", schema: ErrorBody },
+  307: { description: "Another node of the cluster holds the stream: the same path and query there (Location)", schema: ErrorBody },
   404: { description: "The stream is not live", schema: ErrorBody },
   429: { description: "Reader limit reached (RateLimited)", schema: ErrorBody },
+  503: { description: "Another node holds the stream but advertises no HTTP address (StreamElsewhere)", schema: ErrorBody },
 };
 const GATE_STATUS: Record<PlayRefusal["code"], number> = { BadRequest: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404 };
 /** How long a playlist request waits for the first segment of a packager just started. */
@@ -98,8 +100,22 @@ export function playbackRoutes(deps: PlaybackRoutesDeps): Route[] {
 function admit(gate: PlayGate, key: StreamKey, protocol: ReadProtocol, authKey: string | undefined, req: IncomingMessage): LiveStream {
   const decision = gate.admit(key, protocol, { authKey: authKey ?? null, authorization: req.headers.authorization });
   if (decision.ok) return decision.stream;
+  if (decision.heldBy) throw sendToHolder(decision.heldBy, req);
   const headers: Record<string, string> = decision.code === "Unauthorized" ? { "www-authenticate": 'Bearer realm="liverelay"' } : {};
   throw new ApiProblem(GATE_STATUS[decision.code], decision.code, decision.message, undefined, headers);
+}
+
+/**
+ * Another node holds the stream: the same path and query (a signed URL stays signed) on its
+ * advertised address. Nothing is added: a bearer token is the client's to send again (clients
+ * drop it on a redirect to another origin, so players there use signed URLs or open playback).
+ */
+function sendToHolder(holder: StreamHolder, req: IncomingMessage): ApiProblem {
+  if (!holder.httpUrl) {
+    return new ApiProblem(503, "StreamElsewhere", `the stream is live on node ${holder.nodeId}, which advertises no HTTP address (start it with --public-host) so this node cannot send players there`, undefined, { "retry-after": "5" });
+  }
+  const location = new URL(req.url ?? "/", holder.httpUrl).toString();
+  return new ApiProblem(307, "StreamElsewhere", `the stream is live on node ${holder.nodeId}: ${location}`, undefined, { location, "cache-control": "no-store" });
 }
 
 function slotProblem(reason: SlotRefusal): ApiProblem {
