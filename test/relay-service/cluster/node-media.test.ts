@@ -67,10 +67,14 @@ describe("media on the node that holds the stream", () => {
     expect(media.videoFrames).toBeGreaterThanOrEqual(60);
   }, 60_000);
 
-  it("RTMP play on a node that does not hold the stream is refused, naming the holder", async () => {
-    const run = await ffmpegPlay(`rtmp://127.0.0.1:${nodes[0].ready.rtmpPort}/live/cam?vhost=${DOMAIN}&${signedQuery("cam", PLAY_KEY)}`, `${tmp.dir}/rtmp.mkv`, 2);
-    expect(run.code).not.toBe(0);
-    expect(nodes[0].logs().some((l) => l.msg === "read of a stream another node holds" && l.holder === "n2" && l.protocol === "rtmp")).toBe(true);
+  it("RTMP play and SRT read on a node that does not hold the stream are refused, naming the holder", async () => {
+    const rtmp = await ffmpegPlay(`rtmp://127.0.0.1:${nodes[0].ready.rtmpPort}/live/cam?vhost=${DOMAIN}&${signedQuery("cam", PLAY_KEY)}`, `${tmp.dir}/rtmp.mkv`, 2);
+    expect(rtmp.code).not.toBe(0);
+    expect(rtmp.stderr).toContain("the stream is live on node n2");
+    const srt = await ffmpegPlay(`srt://127.0.0.1:${nodes[0].ready.srtPort}?streamid=#!::h=${DOMAIN},r=live/cam?${signedQuery("cam", PLAY_KEY)},m=request`, `${tmp.dir}/srt.mkv`, 2);
+    expect(srt.code).not.toBe(0);
+    const refusals = nodes[0].logs().filter((l) => l.msg === "read of a stream another node holds" && l.holder === "n2");
+    expect(refusals.map((l) => l.protocol).sort()).toEqual(expect.arrayContaining(["rtmp", "srt"]));
   }, 60_000);
 
   it("the writing node closes its recording when the publisher ends", async () => {

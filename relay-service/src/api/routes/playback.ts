@@ -115,7 +115,7 @@ function sendToHolder(holder: StreamHolder, req: IncomingMessage): ApiProblem {
     return new ApiProblem(503, "StreamElsewhere", `the stream is live on node ${holder.nodeId}, which advertises no HTTP address (start it with --public-host) so this node cannot send players there`, undefined, { "retry-after": "5" });
   }
   const location = new URL(req.url ?? "/", holder.httpUrl).toString();
-  return new ApiProblem(307, "StreamElsewhere", `the stream is live on node ${holder.nodeId}: ${location}`, undefined, { location, "cache-control": "no-store" });
+  return new ApiProblem(307, "StreamElsewhere", `the stream is live on node ${holder.nodeId}: read it at Location`, undefined, { location, "cache-control": "no-store" });
 }
 
 function slotProblem(reason: SlotRefusal): ApiProblem {
