@@ -20,7 +20,7 @@ describe("media on the node that holds the stream", () => {
   let publisher: RunningProcess;
   const tmp = makeTempDir("liverelay-node-media-");
   const call = (i: number) => apiClient(nodes[i]);
-  const recordings = async (i: number) => (await call(i)("GET", `/v1/domains/${DOMAIN}/recordings`)).body.items as { id: string; endedAt: string | null; durationSeconds: number | null }[];
+  const recordings = async (i: number) => (await call(i)("GET", `/v1/domains/${DOMAIN}/recordings?streamName=cam`)).body.items as { id: string; endedAt: string | null; durationSeconds: number | null }[];
   const flvPath = `/live/${DOMAIN}/live/cam.flv?${signedQuery("cam", PLAY_KEY)}`;
 
   beforeAll(async () => {
@@ -41,7 +41,8 @@ describe("media on the node that holds the stream", () => {
   });
 
   it("a node starting while another records leaves that recording open (it is not its own to recover)", async () => {
-    nodes.push(await startService({ env: { LIVERELAY_STORE: storeUrl }, args: ["--node-id", "n3"] }));
+    // n3 binds the wildcard address without --public-host: it advertises no HTTP address (last test).
+    nodes.push(await startService({ env: { LIVERELAY_STORE: storeUrl }, args: ["--node-id", "n3", "--host", "0.0.0.0"] }));
     await new Promise((r) => setTimeout(r, 3_000)); // the start-up recovery runs right after the start
     expect(nodes[2].logs().filter((l) => l.msg === "recording left open by a previous run closed")).toEqual([]);
     const [rec] = await recordings(2);
@@ -75,6 +76,16 @@ describe("media on the node that holds the stream", () => {
     expect(srt.code).not.toBe(0);
     const refusals = nodes[0].logs().filter((l) => l.msg === "read of a stream another node holds" && l.holder === "n2");
     expect(refusals.map((l) => l.protocol).sort()).toEqual(expect.arrayContaining(["rtmp", "srt"]));
+  }, 60_000);
+
+  it("an HTTP read of a stream held by a node that advertises no HTTP address: 503 StreamElsewhere naming it", async () => {
+    const side = publishRtmp(Number(nodes[2].ready.rtmpPort), "side", DOMAIN, 6, signedQuery("side", PUBLISH_KEY));
+    const res = await waitFor(async () => {
+      const r = await fetch(`${nodes[0].url}/live/${DOMAIN}/live/side.flv`, { headers: { authorization: `Bearer ${nodes[0].token}` }, redirect: "manual" });
+      return r.status === 503 ? r : null;
+    }, { timeoutMs: 15_000, what: "node 1 answers 503 for n3's stream" });
+    expect((await res.json()).error).toMatchObject({ code: "StreamElsewhere", message: expect.stringContaining("node n3, which advertises no HTTP address") });
+    side.child.kill("SIGKILL");
   }, 60_000);
 
   it("the writing node closes its recording when the publisher ends", async () => {
